@@ -1,0 +1,1 @@
+"""Dataset sources; importing a module registers its loaders in `DATASETS`."""

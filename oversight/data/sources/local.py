@@ -1,0 +1,112 @@
+"""`local`: a .jsonl, .json, .csv, .tsv or .parquet file mapped to a TextDataset by column names.
+
+`map_columns` is the one column mapping, shared with the `hub` source: text (+ optional
+pair) and label columns by name, every other column kept as an extra column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from oversight.data.catalog import DATASETS
+from oversight.data.config import DataConfig
+from oversight.data.dataset import TextDataset
+from oversight.errors import ConfigError, DataError
+
+PAIR_SEP = " [SEP] "
+SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet")
+
+
+def _column(name: str, table: dict[str, list[Any]], column: str, field: str) -> list[Any]:
+    if column not in table:
+        raise DataError(f"{name}: no column {column!r} (data.{field}); columns: {', '.join(table) or 'none'}")
+    return table[column]
+
+
+def _strings(name: str, values: list[Any], column: str) -> list[str]:
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise DataError(f"{name}: row {i} of column {column!r} is {v!r}, not a string")
+    return values
+
+
+def map_columns(name: str, table: dict[str, list[Any]], cfg: DataConfig, classes: list[str] | None = None) -> TextDataset:
+    """Column-oriented `table` → TextDataset. `classes` gives a class order the source already
+    knows (a hub ClassLabel); `cfg.label_names` overrides it; else sorted unique labels."""
+    if not any(table.values()):
+        raise DataError(f"{name} has no rows")
+    texts = _strings(name, _column(name, table, cfg.text_column, "text_column"), cfg.text_column)
+    raw = _column(name, table, cfg.label_column, "label_column")
+    if cfg.text_pair_column:
+        pair = _column(name, table, cfg.text_pair_column, "text_pair_column")
+        pair = _strings(name, pair, cfg.text_pair_column)
+        texts = [a + PAIR_SEP + b for a, b in zip(texts, pair, strict=True)]
+    for i, v in enumerate(raw):
+        if v is None or v == "":
+            raise DataError(f"{name}: row {i} has no value in label column {cfg.label_column!r}")
+    if classes and all(isinstance(v, int) for v in raw):
+        if min(raw) < 0:  # hub datasets mark unlabeled rows (test splits) with -1
+            raise DataError(f"{name}: label column {cfg.label_column!r} holds -1 (unlabeled rows)")
+        raw = [classes[v] for v in raw]
+    # the single text column is `texts` itself; with a pair, both halves stay as columns
+    skip = {cfg.label_column} | (set() if cfg.text_pair_column else {cfg.text_column})
+    columns = {k: list(v) for k, v in table.items() if k not in skip}
+    return TextDataset.from_raw_labels(name, texts, raw, columns, cfg.label_names or classes)
+
+
+def _rows_to_table(rows: list[Any], path: Path) -> dict[str, list[Any]]:
+    keys: dict[str, None] = {}
+    for i, r in enumerate(rows):
+        if not isinstance(r, dict):
+            raise DataError(f"{path}: record {i} is {type(r).__name__}, not an object of columns")
+        keys.update(dict.fromkeys(r))
+    return {k: [r.get(k) for r in rows] for k in keys}
+
+
+def read_table(path: Path) -> dict[str, list[Any]]:
+    """A file as {column: values}; the format follows the file name's suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        rows = []
+        with path.open(encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as e:
+                        raise DataError(f"{path}:{lineno} is not JSON: {e}") from e
+        return _rows_to_table(rows, path)
+    if suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):  # column-oriented: {"text": [...], "label": [...]}
+            if not all(isinstance(v, list) for v in data.values()):
+                raise DataError(f"{path}: a JSON object must map column names to lists")
+            return data
+        if not isinstance(data, list):
+            raise DataError(f"{path}: JSON must be a list of records or an object of columns")
+        return _rows_to_table(data, path)
+    if suffix in (".csv", ".tsv"):
+        # the csv module keeps every cell a string, so "007" stays "007"; labels are compared
+        # as strings anyway
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
+            return _rows_to_table(list(reader), path)
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq  # ships with `datasets`; imported only when needed
+
+        return pq.read_table(path).to_pydict()
+    raise DataError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(SUFFIXES)}")
+
+
+@DATASETS.register("local")
+def local(cfg: DataConfig) -> TextDataset:
+    """A local .jsonl/.json/.csv/.tsv/.parquet file named by `data.path`, mapped by column names."""
+    if not cfg.path:
+        raise ConfigError("dataset local needs data.path = <file>")
+    path = Path(cfg.path).expanduser()
+    if not path.is_file():
+        raise DataError(f"local dataset file {path} does not exist")
+    return map_columns(str(path), read_table(path), cfg)

@@ -1,0 +1,168 @@
+"""Run one experiment: resolve the run directory, load data, run the protocol per seed, report.
+
+The run directory is named from the config and holds `config.yaml` (resolved), `metrics.jsonl`,
+`seeds/<seed>.json`, `results.json` (written last, atomically, only when every seed finished) and
+the wandb run. Stage outputs live in the shared store `<out_dir>/_stages/` so reruns and other
+runs that need the same stage reuse them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oversight.config import ExperimentConfig, RunConfig, config_to_yaml
+from oversight.data import TextDataset, load_dataset_from_config
+from oversight.errors import DataError
+from oversight.report import aggregate, format_table, transfer_rows
+from oversight.stages import StageResult, StageStore
+from oversight.tracking import RunLogger
+from oversight.training.device import configure_matmul, pick_device
+from oversight.training.fit import Learner, Workspace
+from oversight.training.trainer import TrainConfig
+
+
+class Split:
+    """Disjoint example indices for one seed: weak_train (A), strong_train (B), test."""
+
+    def __init__(self, weak_train: np.ndarray, strong_train: np.ndarray, test: np.ndarray) -> None:
+        self.weak_train, self.strong_train, self.test = weak_train, strong_train, test
+
+
+def make_split(n: int, sizes, data_seed: int, seed: int) -> Split:
+    """The test set depends only on the data seed (same for every run seed); A/B vary with the seed."""
+    need = sizes.weak_train + sizes.strong_train + sizes.test
+    if need > n:
+        raise DataError(f"split needs {need} examples (weak_train {sizes.weak_train} + strong_train "
+                        f"{sizes.strong_train} + test {sizes.test}) but the dataset has {n}")
+    order = np.random.default_rng(data_seed).permutation(n)
+    test, rest = np.sort(order[: sizes.test]), order[sizes.test :]
+    rest = np.random.default_rng(10_000 + seed).permutation(rest)
+    return Split(np.sort(rest[: sizes.weak_train]), np.sort(rest[sizes.weak_train : sizes.weak_train + sizes.strong_train]), test)
+
+
+def digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+class ExperimentContext:
+    """What a protocol's `run_seed` works with: config, data, splits, learners and cached stages."""
+
+    def __init__(self, exp: ExperimentConfig, dataset: TextDataset, store: StageStore, ws: Workspace) -> None:
+        self.cfg: RunConfig = exp.run
+        self.protocol_cfg = exp.protocol
+        self.dataset, self.store, self.ws = dataset, store, ws
+        self._learners: dict[str, Learner] = {}
+        self._fingerprint = dataset.fingerprint()
+
+    def split(self, seed: int) -> Split:
+        return make_split(len(self.dataset), self.cfg.split, self.cfg.data.seed, seed)
+
+    def gold_targets(self) -> np.ndarray:
+        return np.eye(len(self.dataset.classes), dtype=np.float32)[self.dataset.labels]
+
+    def learner(self, model_cfg) -> Learner:
+        key = json.dumps(asdict(model_cfg), sort_keys=True)
+        if key not in self._learners:
+            self._learners[key] = Learner(model_cfg, self.dataset, self.ws)
+        return self._learners[key]
+
+    def train_stage(self, kind: str, learner: Learner, train_cfg: TrainConfig, train_idx: np.ndarray,
+                    targets: np.ndarray, test_idx: np.ndarray, seed: int) -> StageResult:
+        """Train on `targets[train_idx]`, save the weights, predict the test set. Cached by its inputs."""
+        spec = {"data": self._fingerprint, "model": asdict(learner.cfg), "model_id": learner.model_id,
+                "train": asdict(train_cfg), "seed": seed, "train_idx": digest(train_idx),
+                "targets": digest(targets[train_idx]), "test_idx": digest(test_idx)}
+
+        def compute(workdir: Path):
+            start = time.time()
+            model = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=kind)
+            learner.save(model, workdir / "model.pt")
+            test_probs = learner.predict(model, test_idx, train_cfg, desc=f"eval {kind}")
+            acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())
+            return {"test_acc": acc, "seconds": time.time() - start, "seed": seed}, {"test_probs": test_probs}
+
+        return self._run_stage(kind, spec, compute, seed)
+
+    def label_stage(self, trained: StageResult, learner: Learner, train_cfg: TrainConfig, train_idx: np.ndarray,
+                    label_idx: np.ndarray, seed: int) -> StageResult:
+        """The trained model's class probabilities on `label_idx`: the weak labels, kept as an artifact."""
+        spec = {"model_stage": trained.key, "label_idx": digest(label_idx), "data": self._fingerprint}
+
+        def compute(workdir: Path):
+            model = learner.load(trained.path / "model.pt", train_idx, seed)
+            probs = learner.predict(model, label_idx, train_cfg, desc="label")
+            acc = float((probs.argmax(-1) == self.dataset.labels[label_idx]).mean())
+            return {"label_acc": acc, "seed": seed}, {"probs": probs, "indices": np.asarray(label_idx)}
+
+        return self._run_stage("labels", spec, compute, seed)
+
+    def _run_stage(self, kind: str, spec: dict, compute, seed: int) -> StageResult:
+        result = self.store.run(kind, spec, compute)
+        verb = "reused" if result.reused else "done"
+        summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float))}
+        if self.ws.log:
+            self.ws.log({**summary, "reused": result.reused}, f"seed{seed}/{kind}")
+        print(f"[seed {seed}] {kind:<8} {verb:<6} {result.path}  " + "  ".join(f"{k}={v:.4g}" for k, v in summary.items() if k != "seed"))
+        return result
+
+
+def default_run_name(exp: ExperimentConfig) -> str:
+    run = exp.run
+    tag = hashlib.sha256(config_to_yaml(exp, for_hash=True).encode()).hexdigest()[:8]
+    parts = [run.protocol, run.data.name if run.data.name not in ("hub", "local", "bigbench", "evals") else Path(run.data.path or run.data.subset).name,
+             Path(run.weak.model.model).name, Path(run.strong.model.model).name, tag]
+    return "-".join(p.replace("/", "_") for p in parts if p)
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(payload, indent=2, default=float))
+    os.replace(tmp, path)
+
+
+def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
+    """Run every seed of the protocol (skipping finished stages) and write the transfer table."""
+    from oversight.protocols import PROTOCOLS
+
+    run = exp.run
+    spec = PROTOCOLS.get(run.protocol)
+    name = run.name or default_run_name(exp)
+    run_dir = Path(run.out_dir) / name
+    (run_dir / "seeds").mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(config_to_yaml(exp))
+    (run_dir / "results.json").unlink(missing_ok=True)  # a stale result must never pass for this run's
+    device = pick_device(run.device)
+    configure_matmul(device, run.strong.train.tf32)
+    tags = [run.protocol, f"weak:{run.weak.model.model}", f"strong:{run.strong.model.model}", f"data:{run.data.name}"]
+    logger = RunLogger(run_dir, run.wandb, name, {**exp.as_dict(), "run_dir": str(run_dir)}, tags)
+    try:
+        dataset = load_dataset_from_config(run.data)
+        ws = Workspace(device=device, feature_cache=Path(run.out_dir) / "_features", offline=run.offline, log=logger.log)
+        ctx = ExperimentContext(exp, dataset, StageStore(Path(run.out_dir) / "_stages"), ws)
+        per_seed = {}
+        for seed in run.seeds:
+            metrics = spec.run_seed(ctx, seed)
+            per_seed[seed] = metrics
+            write_json_atomic(run_dir / "seeds" / f"{seed}.json", {"seed": seed, **metrics})
+            logger.log({"seed": seed, **metrics}, "seed")
+        summary = aggregate(per_seed)
+        results = {"complete": True, "name": name, "protocol": run.protocol, "seeds": list(run.seeds),
+                   "dataset": {"name": run.data.name, "n": len(dataset), "classes": dataset.classes},
+                   "per_seed": per_seed, "summary": summary}
+        write_json_atomic(run_dir / "results.json", results)
+        logger.summary({k: v["mean"] for k, v in summary.items()} | {f"{k}_ci95": v["ci95"] for k, v in summary.items()})
+        columns, rows = transfer_rows(name, summary)
+        logger.table("transfer_table", columns, rows)
+        print(format_table(name, summary))
+        print(f"results: {run_dir / 'results.json'}")
+        return results
+    finally:
+        logger.finish()

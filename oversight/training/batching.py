@@ -1,0 +1,126 @@
+"""Batches for the hot loops: tokenize once, group by length, pad per batch.
+
+Padding every batch to a fixed length wastes compute on pad tokens. We sort examples by length
+inside shuffled "mega-batches" (50 batches) so each batch holds similar lengths, pad only to the
+batch's own maximum, then shuffle the batch order. Inference sorts the whole set by length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+
+MEGA_BATCH = 50
+
+
+@dataclass
+class Tokenized:
+    """Token ids per example (no padding) and the id used to pad."""
+
+    ids: list[list[int]]
+    pad_id: int
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.fromiter((len(x) for x in self.ids), dtype=np.int64, count=len(self.ids))
+
+
+def tokenize(tokenizer, texts: list[str], max_length: int) -> Tokenized:
+    """Tokenize every text once, truncated to `max_length`, without padding."""
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
+    pad_id = tokenizer.pad_token_id
+    if pad_id is None:  # decoder tokenizers often lack one; the attention mask hides it anyway
+        pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+    return Tokenized(ids=encoded["input_ids"], pad_id=int(pad_id))
+
+
+def length_grouped_order(lengths: np.ndarray, batch_size: int, generator: torch.Generator) -> list[np.ndarray]:
+    """Shuffled batches of indices in which lengths are similar (sorted within mega-batches)."""
+    perm = torch.randperm(len(lengths), generator=generator).numpy()
+    mega = batch_size * MEGA_BATCH
+    batches: list[np.ndarray] = []
+    for start in range(0, len(perm), mega):
+        chunk = perm[start : start + mega]
+        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    order = torch.randperm(len(batches), generator=generator).numpy()
+    return [batches[i] for i in order]
+
+
+def sorted_order(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Inference batches: the whole set sorted by length, longest first (fails fast on memory)."""
+    order = np.argsort(-lengths, kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def collate_tokens(tokens: Tokenized, indices: np.ndarray) -> dict[str, torch.Tensor]:
+    """Right-pad the selected examples to the longest among them."""
+    rows = [tokens.ids[i] for i in indices]
+    width = max(len(r) for r in rows)
+    input_ids = torch.full((len(rows), width), tokens.pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, row in enumerate(rows):
+        input_ids[r, : len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[r, : len(row)] = 1
+    return {"input_ids": input_ids, "attention_mask": mask}
+
+
+def padding_waste(tokens: Tokenized, batches: list[np.ndarray]) -> float:
+    """Fraction of the padded tensor that is padding, for a given batching."""
+    lengths = tokens.lengths
+    padded = sum(int(lengths[b].max()) * len(b) for b in batches)
+    return 1.0 - float(lengths.sum()) / max(padded, 1)
+
+
+class BatchSource:
+    """What the trainer iterates: batches of example indices and their model inputs."""
+
+    def __len__(self) -> int: ...
+
+    def train_batches(self, indices: np.ndarray, batch_size: int, generator: torch.Generator) -> list[np.ndarray]: ...
+
+    def eval_batches(self, indices: np.ndarray, batch_size: int) -> list[np.ndarray]: ...
+
+    def collate(self, indices: np.ndarray) -> dict[str, torch.Tensor]: ...
+
+
+class TokenSource(BatchSource):
+    def __init__(self, tokens: Tokenized) -> None:
+        self.tokens = tokens
+        self._lengths = tokens.lengths
+
+    def __len__(self) -> int:
+        return len(self.tokens.ids)
+
+    def train_batches(self, indices, batch_size, generator):
+        local = length_grouped_order(self._lengths[indices], batch_size, generator)
+        return [indices[b] for b in local]
+
+    def eval_batches(self, indices, batch_size):
+        return [indices[b] for b in sorted_order(self._lengths[indices], batch_size)]
+
+    def collate(self, indices):
+        return collate_tokens(self.tokens, indices)
+
+
+class FeatureSource(BatchSource):
+    """Precomputed backbone features: batches are row slices of one matrix."""
+
+    def __init__(self, features: np.ndarray) -> None:
+        self.features = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return self.features.shape[0]
+
+    def train_batches(self, indices, batch_size, generator):
+        perm = indices[torch.randperm(len(indices), generator=generator).numpy()]
+        return [perm[i : i + batch_size] for i in range(0, len(perm), batch_size)]
+
+    def eval_batches(self, indices, batch_size):
+        return [indices[i : i + batch_size] for i in range(0, len(indices), batch_size)]
+
+    def collate(self, indices):
+        return {"features": self.features[torch.from_numpy(np.asarray(indices))]}

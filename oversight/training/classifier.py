@@ -1,0 +1,135 @@
+"""A classification head on any Hugging Face backbone, trained as a probe, fully, or with LoRA.
+
+probe: the backbone is frozen, so its pooled features are computed once (see features.py) and
+       only a linear head trains on them;
+full:  every weight trains; lora: low-rank adapters (peft) on the backbone's linear layers.
+The same pooling (mean over tokens for encoders, last token for decoders) is used in all modes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from oversight.errors import ConfigError, ModelError
+
+MODES = ("probe", "full", "lora")
+POOLINGS = ("auto", "mean", "cls", "last")
+
+
+@dataclass
+class ClassifierConfig:
+    model: str = "minilm-l6"  # registered short name (`oversight list`), local folder or hub id
+    mode: str = "probe"  # probe (frozen backbone, cached features) | full | lora
+    pooling: str = "auto"  # auto (mean for encoders, last token for decoders) | mean | cls | last
+    layer: int = -1  # hidden layer whose states are pooled (-1 = last)
+    max_length: int = 128  # tokens per example after truncation
+    head_dropout: float = 0.0  # dropout before the linear head
+    lora_r: int = 8  # LoRA rank (mode=lora)
+    lora_alpha: int = 16  # LoRA scaling numerator (mode=lora)
+    lora_dropout: float = 0.05  # LoRA dropout (mode=lora)
+    gradient_checkpointing: bool = False  # recompute activations in backward (large students)
+    compile: bool = False  # torch.compile the model (GPU runs; slow to warm up on CPU)
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode={self.mode!r} for model {self.model!r}; choose one of {', '.join(MODES)}")
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"pooling={self.pooling!r}; choose one of {', '.join(POOLINGS)}")
+
+
+def is_decoder(config) -> bool:
+    archs = getattr(config, "architectures", None) or []
+    return bool(getattr(config, "is_decoder", False)) or any(a.endswith("ForCausalLM") for a in archs)
+
+
+def resolve_pooling(cfg: ClassifierConfig, model_config) -> str:
+    if cfg.pooling != "auto":
+        return cfg.pooling
+    return "last" if is_decoder(model_config) else "mean"
+
+
+def load_backbone(path: str, dtype: torch.dtype = torch.float32):
+    """Tokenizer and base model (no task head) from a folder or hub id."""
+    from transformers import AutoModel, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        try:  # SDPA fuses attention where the architecture supports it
+            model = AutoModel.from_pretrained(path, dtype=dtype, attn_implementation="sdpa")
+        except (ValueError, ImportError):
+            model = AutoModel.from_pretrained(path, dtype=dtype)
+    except OSError as err:
+        raise ModelError(f"cannot load model from {path!r}: {str(err).splitlines()[0]}") from err
+    return tokenizer, model
+
+
+def pool(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
+    """[B, T, H] states → [B, H]; the mask excludes padding from means and picks the last real token."""
+    if how == "cls":
+        return hidden[:, 0]
+    if how == "last":
+        last = mask.sum(1).clamp_min(1) - 1  # right padding: last real token
+        return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0)
+
+
+def backbone_states(backbone: nn.Module, batch: dict[str, torch.Tensor], layer: int) -> torch.Tensor:
+    if layer == -1:
+        return backbone(**batch).last_hidden_state
+    return backbone(**batch, output_hidden_states=True).hidden_states[layer]
+
+
+class TextClassifier(nn.Module):
+    """backbone → pooled state → dropout → linear head; forward(input_ids, attention_mask) → logits."""
+
+    def __init__(self, backbone: nn.Module, n_classes: int, pooling: str, layer: int, dropout: float) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.pooling, self.layer = pooling, layer
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(backbone.config.hidden_size, n_classes)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        states = backbone_states(self.backbone, {"input_ids": input_ids, "attention_mask": attention_mask}, self.layer)
+        pooled = pool(states, attention_mask, self.pooling)
+        return self.head(self.dropout(pooled.to(self.head.weight.dtype)))
+
+
+class FeatureHead(nn.Module):
+    """Linear probe on standardized frozen features; forward(features) → logits."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor, n_classes: int, dropout: float) -> None:
+        super().__init__()
+        # Standardizing makes one learning rate fit every backbone's feature scale.
+        self.register_buffer("mean", mean.float())
+        self.register_buffer("std", std.float().clamp_min(1e-6))
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(mean.shape[0], n_classes)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout((features - self.mean) / self.std))
+
+
+def build_feature_head(features: torch.Tensor, n_classes: int, dropout: float) -> FeatureHead:
+    return FeatureHead(features.mean(0), features.std(0), n_classes, dropout)
+
+
+def build_text_classifier(cfg: ClassifierConfig, path: str, n_classes: int):
+    """Tokenizer and a trainable TextClassifier for mode full or lora."""
+    tokenizer, backbone = load_backbone(path)
+    pooling = resolve_pooling(cfg, backbone.config)
+    if cfg.gradient_checkpointing and hasattr(backbone, "gradient_checkpointing_enable"):
+        backbone.gradient_checkpointing_enable()
+    if cfg.mode == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules="all-linear")
+        backbone = get_peft_model(backbone, lora)
+    model = TextClassifier(backbone, n_classes, pooling, cfg.layer, cfg.head_dropout)
+    if backbone.config.pad_token_id is None and tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, model

@@ -1,0 +1,101 @@
+"""One model in one role: build it, train it on given targets, predict class probabilities.
+
+`Learner` hides the difference between a probe (a linear head on cached frozen features, so the
+backbone runs once per dataset) and fine-tuning (full or LoRA, on tokenized batches). Protocols
+only ask it to `fit` on some examples and `predict` others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from oversight.data import TextDataset
+from oversight.models import resolve_model
+from oversight.training.batching import FeatureSource, TokenSource, tokenize
+from oversight.training.classifier import ClassifierConfig, build_feature_head, build_text_classifier
+from oversight.training.device import seed_everything
+from oversight.training.features import cached_features
+from oversight.training.trainer import TrainConfig, predict, train
+
+
+@dataclass
+class RoleConfig:
+    """A model and how it trains (the weak supervisor, the strong model, ...)."""
+
+    model: ClassifierConfig = field(default_factory=ClassifierConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+@dataclass
+class Workspace:
+    """What every learner shares in a run: device, feature cache, offline flag, logging."""
+
+    device: torch.device
+    feature_cache: Path
+    offline: bool | None = None
+    log: object = None  # callable(metrics: dict, stage: str) or None
+
+
+class Learner:
+    def __init__(self, cfg: ClassifierConfig, dataset: TextDataset, ws: Workspace) -> None:
+        cfg.validate()
+        self.cfg, self.dataset, self.ws = cfg, dataset, ws
+        self.resolved = resolve_model(cfg.model, offline=ws.offline)
+        self._source = None
+        self._tokenizer = None
+
+    @property
+    def model_id(self) -> str:
+        return self.resolved.name
+
+    def source(self, eval_batch_size: int):
+        if self._source is None:
+            if self.cfg.mode == "probe":
+                features = cached_features(self.ws.feature_cache, self.resolved.name, self.resolved.path, self.dataset.texts,
+                                           self.dataset.fingerprint(), self.cfg, eval_batch_size, self.ws.device)
+                self._source = FeatureSource(features)
+            else:
+                from transformers import AutoTokenizer
+
+                tokenizer = AutoTokenizer.from_pretrained(self.resolved.path)
+                self._source = TokenSource(tokenize(tokenizer, self.dataset.texts, self.cfg.max_length))
+        return self._source
+
+    def build(self, train_idx: np.ndarray, seed: int) -> torch.nn.Module:
+        seed_everything(seed)
+        n_classes = len(self.dataset.classes)
+        if self.cfg.mode == "probe":
+            features = self.source(256).features
+            return build_feature_head(features[torch.from_numpy(np.asarray(train_idx))], n_classes, self.cfg.head_dropout)
+        _, model = build_text_classifier(self.cfg, self.resolved.path, n_classes)
+        if self.cfg.compile and self.ws.device.type == "cuda":
+            model = torch.compile(model)
+        return model
+
+    def fit(self, train_cfg: TrainConfig, train_idx: np.ndarray, targets: np.ndarray, seed: int,
+            workdir: Path, stage: str) -> torch.nn.Module:
+        """Train a fresh model on `targets` rows of `train_idx`; resumes from `workdir/train.ckpt`."""
+        source = self.source(train_cfg.eval_batch_size)
+        model = self.build(train_idx, seed)
+        log = (lambda m: self.ws.log(m, stage)) if self.ws.log else (lambda m: None)
+        train(model, source, np.asarray(train_idx), targets, train_cfg, seed, self.ws.device, log,
+              checkpoint=Path(workdir) / "train.ckpt", desc=f"{stage} {self.model_id}")
+        return model
+
+    def predict(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig, desc: str) -> np.ndarray:
+        return predict(model, self.source(train_cfg.eval_batch_size), np.asarray(indices), train_cfg.eval_batch_size,
+                       self.ws.device, train_cfg.bf16, desc=desc)
+
+    def save(self, model: torch.nn.Module, path: Path) -> None:
+        trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+        state = {k: v for k, v in model.state_dict().items() if k in trainable or "head" in k or k in ("mean", "std")}
+        torch.save(state, path)
+
+    def load(self, path: Path, train_idx: np.ndarray, seed: int) -> torch.nn.Module:
+        model = self.build(train_idx, seed)
+        model.load_state_dict(torch.load(path, map_location="cpu"), strict=False)
+        return model.to(self.ws.device)

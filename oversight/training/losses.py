@@ -1,0 +1,104 @@
+"""Losses for training on (possibly weak, possibly soft) labels, after Burns et al. 2023.
+
+A loss is a small callable `loss(logits, targets, step_frac) -> scalar tensor` where `targets`
+are class probabilities (soft labels, shape [batch, classes]) and `step_frac` in [0, 1] is the
+fraction of training done (for warm-ups). Add one with `@LOSSES.register("name")`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+
+from oversight.registry import Registry
+
+
+class Loss(Protocol):
+    """`loss(logits [B, C], targets [B, C] probabilities, step_frac in [0, 1]) -> scalar`."""
+
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float) -> torch.Tensor: ...
+
+
+@dataclass
+class LossConfig:
+    name: str = "xent"  # registered loss: xent | logconf | product
+    alpha_max: float = 0.75  # logconf: final weight of the student's own hardened predictions
+    warmup_frac: float = 0.2  # logconf/product: fraction of training over which the weight ramps up from 0
+    product_beta_max: float = 1.0  # product: final exponent on the student's own probabilities
+
+
+LOSSES: Registry[type] = Registry("loss")
+
+
+def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of -sum_c targets_c * log softmax(logits)_c."""
+    return -(targets * F.log_softmax(logits.float(), dim=-1)).sum(-1).mean()
+
+
+def warmup(step_frac: float, warmup_frac: float) -> float:
+    """Linear ramp 0 → 1 over the first `warmup_frac` of training (1 if warmup_frac is 0)."""
+    if warmup_frac <= 0:
+        return 1.0
+    return min(max(step_frac / warmup_frac, 0.0), 1.0)
+
+
+def harden_to_prior(probs: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
+    """One-hot labels from `probs` whose class balance matches `prior`.
+
+    Binary: threshold P(class 1) at the quantile that makes the positive rate equal prior[1]
+    (Burns et al.'s adaptive threshold, so the confidence loss cannot collapse onto one class).
+    More classes: argmax (no prior matching).
+    """
+    n_classes = probs.shape[-1]
+    if n_classes != 2:
+        return F.one_hot(probs.argmax(-1), n_classes).to(probs.dtype)
+    threshold = torch.quantile(probs[:, 1].float(), float(1.0 - prior[1].clamp(0, 1)))
+    positive = (probs[:, 1] > threshold).long()
+    return F.one_hot(positive, 2).to(probs.dtype)
+
+
+@LOSSES.register("xent")
+class SoftCrossEntropy:
+    """Cross-entropy against soft (or one-hot) labels."""
+
+    def __init__(self, cfg: LossConfig) -> None:
+        self.cfg = cfg
+
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float) -> torch.Tensor:
+        return soft_cross_entropy(logits, targets)
+
+
+@LOSSES.register("logconf")
+class AuxiliaryConfidence:
+    """(1-α)·CE(f, weak) + α·CE(f, hardened f); α ramps 0 → alpha_max (Burns et al. 2023, eq. 1)."""
+
+    def __init__(self, cfg: LossConfig) -> None:
+        self.cfg = cfg
+
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float) -> torch.Tensor:
+        alpha = self.cfg.alpha_max * warmup(step_frac, self.cfg.warmup_frac)
+        # Hardened predictions are targets, not a path for gradients.
+        own = harden_to_prior(torch.softmax(logits.detach().float(), -1), targets.float().mean(0))
+        return (1 - alpha) * soft_cross_entropy(logits, targets) + alpha * soft_cross_entropy(logits, own)
+
+
+@LOSSES.register("product")
+class ProductOfExperts:
+    """CE against normalize(weak · student^β): the student down-weights labels it finds unlikely."""
+
+    def __init__(self, cfg: LossConfig) -> None:
+        self.cfg = cfg
+
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float) -> torch.Tensor:
+        beta = self.cfg.product_beta_max * warmup(step_frac, self.cfg.warmup_frac)
+        own = torch.softmax(logits.detach().float(), -1)
+        combined = targets.float() * own.pow(beta)
+        combined = combined / combined.sum(-1, keepdim=True).clamp_min(1e-12)
+        return soft_cross_entropy(logits, combined)
+
+
+def build_loss(cfg: LossConfig) -> Loss:
+    return LOSSES.get(cfg.name)(cfg)

@@ -1,0 +1,241 @@
+"""The training loop: AdamW, warm-up + cosine/linear schedule, accumulation, clipping, early stopping.
+
+One optimizer step reads top to bottom in `train`: lr comes from the scheduler, micro-batches
+accumulate gradients, the norm is clipped, the optimizer steps, and at eval points the held-out
+loss decides the best weights and whether to stop. Early stopping uses a held-out slice of the
+*training* targets (weak labels for a student, never ground truth). Every eval point also writes
+a resume checkpoint, so a killed run continues from its last eval, not from scratch.
+"""
+
+from __future__ import annotations
+
+
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from oversight.errors import ConfigError
+from oversight.training.batching import BatchSource
+from oversight.training.device import autocast
+from oversight.training.losses import LossConfig, build_loss, soft_cross_entropy
+
+SCHEDULES = ("cosine", "linear", "constant")
+
+
+@dataclass
+class TrainConfig:
+    epochs: float = 3.0  # passes over the training set (fractions allowed)
+    batch_size: int = 32  # examples per optimizer step (micro_batch_size × grad accumulation)
+    micro_batch_size: int = 0  # examples per forward pass; 0 = batch_size (no accumulation)
+    eval_batch_size: int = 256  # examples per forward pass when predicting (no grads, so larger)
+    lr: float = 1e-3  # peak learning rate
+    weight_decay: float = 0.01  # AdamW decoupled weight decay
+    schedule: str = "cosine"  # cosine | linear | constant, after warm-up
+    warmup_frac: float = 0.1  # fraction of steps with linear lr warm-up
+    max_grad_norm: float = 1.0  # clip the global gradient norm (0 = off)
+    val_frac: float = 0.1  # held-out slice of the training targets for early stopping
+    evals_per_epoch: int = 2  # held-out evaluations (and resume checkpoints) per epoch
+    patience: int = 0  # evals without improvement before stopping (0 = train to the end, keep best)
+    bf16: bool = True  # bf16 autocast on CUDA (ignored on CPU)
+    tf32: bool = True  # TF32 matmuls on CUDA (ignored on CPU)
+    log_every: int = 20  # optimizer steps between logged train losses (the only host-device syncs)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+    def validate(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule={self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        if self.batch_size <= 0 or self.micro_batch_size < 0 or self.epochs <= 0:
+            raise ConfigError("batch_size and epochs must be positive, micro_batch_size non-negative")
+        if self.micro_batch_size and self.batch_size % self.micro_batch_size:
+            raise ConfigError(f"batch_size {self.batch_size} is not a multiple of micro_batch_size {self.micro_batch_size}")
+        if not 0 <= self.val_frac < 1:
+            raise ConfigError(f"val_frac={self.val_frac} must be in [0, 1)")
+
+
+@dataclass
+class TrainState:
+    """Everything besides tensors that a resumed run needs to continue exactly."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    best_loss: float = math.inf
+    best_step: int = 0
+    bad_evals: int = 0
+    history: list = field(default_factory=list)
+
+
+def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
+    warm = max(1, int(cfg.warmup_frac * total_steps)) if cfg.warmup_frac > 0 else 0
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        progress = (step - warm) / max(1, total_steps - warm)
+        if cfg.schedule == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+        if cfg.schedule == "linear":
+            return max(0.0, 1 - progress)
+        return 1.0
+
+    return factor
+
+
+def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim >= 2]  # no weight decay on biases and norms
+    no_decay = [p for p in params if p.ndim < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    # The fused kernel does the whole update in one launch per group; CUDA only.
+    return torch.optim.AdamW(groups, lr=cfg.lr, fused=device.type == "cuda")
+
+
+def split_validation(indices: np.ndarray, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed + 7919)
+    perm = rng.permutation(indices)
+    n_val = int(round(val_frac * len(perm)))
+    return perm[n_val:], perm[:n_val]
+
+
+def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+@torch.inference_mode()
+def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, batch_size: int,
+            device: torch.device, bf16: bool = True, desc: str = "predict") -> np.ndarray:
+    """Class probabilities for `indices` (in that order) under inference mode, length-sorted batches."""
+    model.eval()
+    out: np.ndarray | None = None
+    position = {int(i): p for p, i in enumerate(indices)}
+    for batch_idx in tqdm(source.eval_batches(np.asarray(indices), batch_size), desc=desc, unit="batch", leave=False):
+        with autocast(device, bf16):
+            logits = model(**to_device(source.collate(batch_idx), device))
+        probs = torch.softmax(logits.float(), -1).cpu().numpy()
+        if out is None:
+            out = np.zeros((len(indices), probs.shape[1]), dtype=np.float32)
+        out[[position[int(i)] for i in batch_idx]] = probs
+    return out
+
+
+def heldout_loss(model, source, val_idx, targets, cfg, device) -> float:
+    probs = predict(model, source, val_idx, cfg.eval_batch_size, device, cfg.bf16, desc="held-out")
+    logp = torch.log(torch.from_numpy(probs).clamp_min(1e-12))
+    return float(-(torch.from_numpy(targets[val_idx]) * logp).sum(-1).mean())
+
+
+class Checkpoint:
+    """Resume file for one training stage: weights, optimizer, scheduler, RNG and TrainState."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    def save(self, model, optimizer, scheduler, state: TrainState, best_weights) -> None:
+        if self.path is None:
+            return
+        blob = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "state": asdict(state), "best": best_weights, "torch_rng": torch.get_rng_state()}
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        torch.save(blob, tmp)
+        os.replace(tmp, self.path)
+
+    def load(self, model, optimizer, scheduler) -> tuple[TrainState, dict | None] | None:
+        if self.path is None or not self.path.exists():
+            return None
+        blob = torch.load(self.path, map_location="cpu", weights_only=False)
+        model.load_state_dict(blob["model"])
+        optimizer.load_state_dict(blob["optimizer"])
+        scheduler.load_state_dict(blob["scheduler"])
+        torch.set_rng_state(blob["torch_rng"])
+        return TrainState(**blob["state"]), blob["best"]
+
+
+def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    names = {n for n, p in model.named_parameters() if p.requires_grad}
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if k in names or "head" in k}
+
+
+def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, targets: np.ndarray, cfg: TrainConfig,
+          seed: int, device: torch.device, log: Callable[[dict], None] = lambda m: None,
+          checkpoint: Path | None = None, desc: str = "train") -> list[dict]:
+    """Train `model` on `targets[train_idx]` (class probabilities); leave the best held-out weights loaded."""
+    cfg.validate()
+    fit_idx, val_idx = split_validation(np.asarray(train_idx), cfg.val_frac, seed)
+    micro = cfg.micro_batch_size or cfg.batch_size
+    accum = cfg.batch_size // micro
+    steps_per_epoch = max(1, len(fit_idx) // cfg.batch_size)
+    total_steps = max(1, int(round(cfg.epochs * steps_per_epoch)))
+    eval_every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
+    loss_fn = build_loss(cfg.loss)
+    model.to(device)
+    optimizer = build_optimizer(model, cfg, device)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, total_steps))
+    ckpt = Checkpoint(checkpoint)
+    resumed = ckpt.load(model, optimizer, scheduler)
+    state, best = resumed if resumed else (TrainState(), None)
+    target_tensor = torch.from_numpy(np.asarray(targets, dtype=np.float32))
+    running = torch.zeros((), device=device)  # summed on device; read back only at log points
+    bar = tqdm(total=total_steps, initial=state.step, desc=desc, unit="step", leave=False)
+    while state.step < total_steps:
+        generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
+        batches = source.train_batches(fit_idx, cfg.batch_size, generator)
+        for batch_idx in batches[state.batch_in_epoch : steps_per_epoch]:
+            model.train()
+            for chunk in np.array_split(batch_idx, max(1, min(accum, len(batch_idx)))):
+                with autocast(device, cfg.bf16):
+                    logits = model(**to_device(source.collate(chunk), device))
+                loss = loss_fn(logits, target_tensor[chunk].to(device), state.step / total_steps)
+                (loss * len(chunk) / len(batch_idx)).backward()
+                running += loss.detach() * len(chunk) / len(batch_idx)
+            if cfg.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            state.step += 1
+            state.batch_in_epoch += 1
+            bar.update(1)
+            if state.step % cfg.log_every == 0:
+                log({"train/loss": float(running) / cfg.log_every, "train/lr": scheduler.get_last_lr()[0], "step": state.step})
+                running.zero_()
+            if state.step % eval_every == 0 or state.step == total_steps:
+                best = evaluate_and_keep_best(model, source, val_idx, targets, cfg, device, state, best, log)
+                ckpt.save(model, optimizer, scheduler, state, best)
+                if cfg.patience and state.bad_evals >= cfg.patience:
+                    state.step = total_steps  # early stop
+            if state.step >= total_steps:
+                break
+        state.epoch += 1
+        state.batch_in_epoch = 0
+    bar.close()
+    if best is not None:
+        model.load_state_dict(best, strict=False)
+    return state.history
+
+
+def evaluate_and_keep_best(model, source, val_idx, targets, cfg, device, state: TrainState, best, log):
+    if len(val_idx) == 0:  # no held-out slice: the final weights are the result
+        return trainable_state(model)
+    val_loss = heldout_loss(model, source, val_idx, targets, cfg, device)
+    record = {"val/loss": val_loss, "step": state.step}
+    state.history.append(record)
+    log(record)
+    if val_loss < state.best_loss - 1e-6:
+        state.best_loss, state.best_step, state.bad_evals = val_loss, state.step, 0
+        return trainable_state(model)
+    state.bad_evals += 1
+    return best
+
+
+def soft_targets(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """One-hot probabilities for hard labels."""
+    return np.eye(n_classes, dtype=np.float32)[np.asarray(labels)]
+
+
+

@@ -1,0 +1,59 @@
+"""Config merging (defaults → YAML → key=value) and its one-line errors."""
+
+import pytest
+
+from oversight.config import DEFAULT_CONFIG, config_to_yaml, load_config
+from oversight.errors import ConfigError
+
+
+def test_default_file_loads_with_protocol_section():
+    exp = load_config(DEFAULT_CONFIG)
+    assert exp.run.protocol == "w2s"
+    assert exp.run.seeds == [0, 1, 2]
+    assert exp.protocol.student_loss.name == "xent"
+    assert "w2s:" in config_to_yaml(exp)
+
+
+def test_yaml_then_overrides_win(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("seeds: [5]\nweak:\n  train: {lr: 0.5}\n")
+    exp = load_config(path, ["weak.train.lr=0.25", "w2s.hard_labels=true", "strong.model.mode=lora"])
+    assert exp.run.seeds == [5]
+    assert exp.run.weak.train.lr == 0.25
+    assert exp.protocol.hard_labels is True
+    assert exp.run.strong.model.mode == "lora"
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (["weak.modle=x"], "unknown config key 'weak.modle'"),
+        (["split.test=many"], "split.test"),
+        (["weak.train.lr=fast"], "weak.train.lr"),
+        (["protocol=nope"], "unknown protocol 'nope'"),
+        (["strong.model.mode=half"], "mode='half'"),
+        (["seeds=[]"], "seeds is empty"),
+        (["seedz"], "not key=value"),
+        (["wandb.mode=sometimes"], None),  # checked when the logger starts; config types still pass
+    ],
+)
+def test_bad_values_raise_one_line_naming_the_key(overrides, expected):
+    if expected is None:
+        load_config(DEFAULT_CONFIG, overrides)
+        return
+    with pytest.raises(ConfigError) as err:
+        load_config(DEFAULT_CONFIG, overrides)
+    message = str(err.value)
+    assert expected in message and "\n" not in message
+
+
+def test_unknown_key_in_yaml_and_missing_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("strong:\n  modell: {model: x}\n")
+    with pytest.raises(ConfigError, match="unknown config key 'strong.modell'"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.yaml")
+    (tmp_path / "bad.yaml").write_text("seeds: [1\n")
+    with pytest.raises(ConfigError, match="cannot parse"):
+        load_config(tmp_path / "bad.yaml")
