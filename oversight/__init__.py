@@ -9,7 +9,7 @@ Heavy libraries (torch, transformers, wandb) load only when an experiment runs.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["load_config", "run_experiment", "__version__"]
+__all__ = ["__version__", "load_config", "run_experiment"]
 
 
 def __getattr__(name: str):

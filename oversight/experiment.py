@@ -83,7 +83,7 @@ class ExperimentContext:
 
         def compute(workdir: Path):
             start = time.time()
-            model = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=kind)
+            model = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=f"seed{seed}/{kind}")
             learner.save(model, workdir / "model.pt")
             test_probs = learner.predict(model, test_idx, train_cfg, desc=f"eval {kind}")
             acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())

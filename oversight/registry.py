@@ -11,7 +11,8 @@ the registered names.
 
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 from oversight.errors import ConfigError
 

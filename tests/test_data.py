@@ -14,40 +14,17 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ARCHIVES, TEST_CACHE, seed_downloads
 
 from oversight.data import DATASETS, DataConfig, TextDataset, load_dataset_from_config
 from oversight.data.config import class_quota
 from oversight.data.sources import bigbench, pypi
 from oversight.data.sources.openai_evals import EvalsData, evals_dataset
 from oversight.errors import ConfigError, DataError
-
-TEST_CACHE = Path("/tmp/oversight-test-cache")
-SEED_DIR = Path("/tmp/dl")
-ARCHIVES = ("bigbench-1.0.0.tar.gz", "evals-3.0.1.post1-py3-none-any.whl")
-
-
-def _seed(downloads: Path) -> None:
-    downloads.mkdir(parents=True, exist_ok=True)
-    for name in ARCHIVES:
-        src, dst = SEED_DIR / name, downloads / name
-        if src.is_file() and not dst.exists():
-            try:
-                os.link(src, dst)  # same file system: instant, no 358 MB copy
-            except OSError:
-                shutil.copyfile(src, dst)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def cache() -> Iterator[Path]:
-    _seed(TEST_CACHE / "downloads")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OVERSIGHT_CACHE", str(TEST_CACHE))
-        yield TEST_CACHE
 
 
 def load(name: str, **kw: object) -> TextDataset:
@@ -121,7 +98,7 @@ def test_bigbench_cache_is_used_without_the_archive(tmp_path: Path, monkeypatch:
 
 
 def test_bigbench_extracts_from_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _seed(TEST_CACHE / "downloads")
+    seed_downloads(TEST_CACHE / "downloads")
     (tmp_path / "downloads").mkdir()
     os.symlink(TEST_CACHE / "downloads" / ARCHIVES[0], tmp_path / "downloads" / ARCHIVES[0])
     monkeypatch.setenv("OVERSIGHT_CACHE", str(tmp_path))

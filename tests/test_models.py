@@ -12,27 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import TEST_CACHE as CACHE
 
 from oversight.errors import ModelError
 from oversight.models import MODELS, resolve_model
 from oversight.models import packaged as pk
 
-CACHE = Path("/tmp/oversight-test-cache")
 SENTENCES = [
     "The cat sat on the mat.",
     "Weak-to-strong generalization is a surprisingly robust effect in practice!",
     "short",
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def model_cache():
-    """Point OVERSIGHT_CACHE at the shared test cache; make sure nothing forces offline."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OVERSIGHT_CACHE", str(CACHE))
-        mp.delenv("HF_HUB_OFFLINE", raising=False)
-        mp.delenv("OVERSIGHT_OFFLINE", raising=False)
-        yield CACHE
 
 
 def test_import_is_light():

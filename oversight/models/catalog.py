@@ -7,10 +7,10 @@ hub-only and need internet or a filled Hugging Face cache.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from oversight.models import packaged as pk
 from oversight.registry import Registry

@@ -12,9 +12,9 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterable
 
 from oversight.errors import ModelError
 

@@ -9,8 +9,9 @@ config's `<name>:` section.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from oversight.registry import Registry
 

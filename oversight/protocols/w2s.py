@@ -19,7 +19,7 @@ from oversight.training.losses import LossConfig
 
 @dataclass
 class W2SConfig:
-    student_loss: LossConfig = field(default_factory=LossConfig)  # loss on the weak labels (soft xent by default)
+    student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # loss on the weak labels
     hard_labels: bool = False  # train the student on the weak model's argmax instead of its probabilities
 
 

@@ -8,7 +8,6 @@ batch's own maximum, then shuffle the batch order. Inference sorts the whole set
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch

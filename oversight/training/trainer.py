@@ -9,12 +9,11 @@ a resume checkpoint, so a killed run continues from its last eval, not from scra
 
 from __future__ import annotations
 
-
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -23,7 +22,7 @@ from tqdm.auto import tqdm
 from oversight.errors import ConfigError
 from oversight.training.batching import BatchSource
 from oversight.training.device import autocast
-from oversight.training.losses import LossConfig, build_loss, soft_cross_entropy
+from oversight.training.losses import LossConfig, build_loss
 
 SCHEDULES = ("cosine", "linear", "constant")
 
@@ -181,6 +180,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     state, best = resumed if resumed else (TrainState(), None)
     target_tensor = torch.from_numpy(np.asarray(targets, dtype=np.float32))
     running = torch.zeros((), device=device)  # summed on device; read back only at log points
+    since_log = 0
     bar = tqdm(total=total_steps, initial=state.step, desc=desc, unit="step", leave=False)
     while state.step < total_steps:
         generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
@@ -201,9 +201,11 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
             state.step += 1
             state.batch_in_epoch += 1
             bar.update(1)
-            if state.step % cfg.log_every == 0:
-                log({"train/loss": float(running) / cfg.log_every, "train/lr": scheduler.get_last_lr()[0], "step": state.step})
+            since_log += 1
+            if state.step % cfg.log_every == 0 or state.step == total_steps:
+                log({"train/loss": float(running) / since_log, "train/lr": scheduler.get_last_lr()[0], "step": state.step})
                 running.zero_()
+                since_log = 0
             if state.step % eval_every == 0 or state.step == total_steps:
                 best = evaluate_and_keep_best(model, source, val_idx, targets, cfg, device, state, best, log)
                 ckpt.save(model, optimizer, scheduler, state, best)

