@@ -118,12 +118,20 @@ def build_feature_head(features: torch.Tensor, n_classes: int, dropout: float) -
     return FeatureHead(features.mean(0), features.std(0), n_classes, dropout)
 
 
+def enable_checkpointing(backbone: nn.Module) -> None:
+    """Recompute activations in backward; transformers ≥ 5 renamed the switch (the old name goes in v6)."""
+    for name in ("activation_checkpointing_enable", "gradient_checkpointing_enable"):
+        if hasattr(backbone, name):
+            getattr(backbone, name)()
+            return
+
+
 def build_text_classifier(cfg: ClassifierConfig, path: str, n_classes: int):
     """Tokenizer and a trainable TextClassifier for mode full or lora."""
     tokenizer, backbone = load_backbone(path)
     pooling = resolve_pooling(cfg, backbone.config)
-    if cfg.gradient_checkpointing and hasattr(backbone, "gradient_checkpointing_enable"):
-        backbone.gradient_checkpointing_enable()
+    if cfg.gradient_checkpointing:
+        enable_checkpointing(backbone)
     if cfg.mode == "lora":
         from peft import LoraConfig, get_peft_model
 

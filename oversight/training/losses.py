@@ -54,10 +54,23 @@ def harden_to_prior(probs: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
     """
     n_classes = probs.shape[-1]
     if n_classes != 2:
-        return F.one_hot(probs.argmax(-1), n_classes).to(probs.dtype)
-    threshold = torch.quantile(probs[:, 1].float(), float(1.0 - prior[1].clamp(0, 1)))
-    positive = (probs[:, 1] > threshold).long()
-    return F.one_hot(positive, 2).to(probs.dtype)
+        # scatter, not F.one_hot: one_hot checks the index range with a host sync on CUDA
+        return torch.zeros_like(probs).scatter_(-1, probs.argmax(-1, keepdim=True), 1.0)
+    threshold = quantile_on_device(probs[:, 1].float(), 1.0 - prior[1].float().clamp(0, 1))
+    positive = (probs[:, 1] > threshold).to(probs.dtype)
+    return torch.stack([1 - positive, positive], -1)
+
+
+def quantile_on_device(values: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """`torch.quantile(values, q)` (linear interpolation) with `q` a 0-d tensor, without a host sync.
+
+    `torch.quantile` wants q on the host (a `float(tensor)` is a CPU-GPU sync every step) or
+    validates a tensor q with a sync; here every index stays on the device.
+    """
+    ordered = values.flatten().sort().values
+    pos = (q * (ordered.numel() - 1)).reshape(1)
+    lo, hi = pos.floor().long(), pos.ceil().long()
+    return torch.lerp(ordered.index_select(0, lo), ordered.index_select(0, hi), pos - lo).reshape(())
 
 
 @LOSSES.register("xent")

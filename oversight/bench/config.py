@@ -1,0 +1,50 @@
+"""`BenchConfig`: the benchmark's sizes and switches. Light on purpose: the CLI imports it to build flags."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class BenchConfig:
+    """Sizes and switches of `oversight bench`; every field is a CLI flag of the same name."""
+
+    model: str = "minilm-l3"  # fine-tuned model (mode=full) for the training and labelling loops
+    data: str = "multiemo_binary"  # registered dataset
+    max_examples: int = 5000  # examples loaded (the default experiment's size)
+    pool: int = 2000  # training pool the batches are drawn from (the default split's weak_train)
+    train_steps: int = 16  # optimizer steps timed per training arm
+    batch_size: int = 32  # examples per optimizer step, every arm
+    lr: float = 5e-5  # learning rate, every arm
+    max_length: int = 128  # truncation length, every arm
+    label_examples: int = 1000  # examples labelled per labelling arm (disjoint from the pool)
+    eval_batch_size: int = 256  # our labelling batch size (inference mode, length-sorted)
+    naive_eval_batch_size: int = 32  # the naive labelling batch (the reference defaults it to the training batch)
+    naive_pad: str = "batch"  # naive padding: batch (pad_sequence to the batch's longest, as the reference) | max_length
+    reps: int = 3  # interleaved repetitions per arm; medians are reported
+    probe_model: str = "minilm-l3"  # backbone of the probe sweep (the default weak model)
+    probe_examples: int = 300  # training examples per probe run
+    probe_epochs: int = 2  # epochs per probe run
+    probe_runs: int = 5  # runs in the probe sweep (seeds)
+    trainer: bool = True  # include the HF Trainer arm
+    profile: bool = True  # torch.profiler top ops of our training step and labelling
+    device: str = "auto"  # auto | cpu | cuda
+    seed: int = 0  # data order and initialisation
+
+    def validate(self) -> None:
+        from oversight.errors import ConfigError
+
+        if self.naive_pad not in ("batch", "max_length"):
+            raise ConfigError(f"naive_pad={self.naive_pad!r}; choose batch or max_length")
+        if min(self.reps, self.train_steps, self.batch_size, self.probe_runs, self.probe_epochs) < 1:
+            raise ConfigError("reps, train_steps, batch_size, probe_runs and probe_epochs must be at least 1")
+        if self.pool < self.batch_size or self.probe_examples < 2:
+            raise ConfigError(f"pool ({self.pool}) must hold a batch ({self.batch_size}); probe_examples at least 2")
+
+
+def field_help() -> dict[str, str]:
+    """Each field's trailing comment, so the flags' help is written once, here."""
+    pattern = re.compile(r"^    (\w+): [^=]+=[^#]*#\s*(.+)$")
+    return {m.group(1): m.group(2) for line in Path(__file__).read_text().splitlines() if (m := pattern.match(line))}

@@ -1,0 +1,97 @@
+"""The naive baseline, written the way openai/weak-to-strong's `train_model` loop is written.
+
+Faithful to that loop: the pool is shuffled once and cut into fixed batches in that order; each
+batch is padded to its longest example with `pad_sequence` (or to `max_length`, with
+`naive_pad=max_length`); fp32; the model runs over the full padded batch; `.item()` reads the
+loss and accuracy back every step; evaluation runs under `no_grad` in dataset order at the
+training batch size. Not made slow on purpose: plain `torch.optim.AdamW` with its defaults, the
+model's default (SDPA) attention, the same model and token ids as our loop, no extra copies.
+Two deliberate differences from the reference keep the arms computing the same function: an
+attention mask is passed (the reference relies on pad id 0 and last-token pooling) and dropout
+stays on (the reference trains in eval mode; our loop and HF Trainer train in train mode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+from oversight.bench.task import Arm, BenchConfig, Task, TokenCounter, fresh_model, timed
+from oversight.training.losses import soft_cross_entropy
+
+
+@contextlib.contextmanager
+def strict_fp32(device: torch.device) -> Iterator[None]:
+    """The reference trains in plain fp32: no TF32 on CUDA while a naive arm runs (no-op on CPU)."""
+    if device.type != "cuda":
+        yield
+        return
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+
+def pad_batch(task: Task, rows: np.ndarray, pad: str, max_length: int) -> dict[str, torch.Tensor]:
+    seqs = [torch.tensor(task.tokens.ids[i]) for i in rows]
+    input_ids = pad_sequence(seqs, batch_first=True, padding_value=task.tokens.pad_id)
+    mask = pad_sequence([torch.ones(len(s), dtype=torch.long) for s in seqs], batch_first=True)
+    if pad == "max_length" and input_ids.shape[1] < max_length:
+        extra = max_length - input_ids.shape[1]
+        input_ids = torch.nn.functional.pad(input_ids, (0, extra), value=task.tokens.pad_id)
+        mask = torch.nn.functional.pad(mask, (0, extra))
+    return {"input_ids": input_ids, "attention_mask": mask}
+
+
+def naive_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
+    model = fresh_model(task, device)
+    n_classes = int(task.labels.max()) + 1
+
+    def body(counter: TokenCounter):
+        model.train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.train_steps)
+        order = np.random.default_rng(cfg.seed).permutation(task.pool_idx)
+        losses, accuracies = [], []
+        for step in range(cfg.train_steps):
+            start = (step * cfg.batch_size) % (len(order) - cfg.batch_size + 1)
+            rows = order[start : start + cfg.batch_size]
+            batch = pad_batch(task, rows, cfg.naive_pad, cfg.max_length)
+            counter.add(batch["attention_mask"])
+            labels = torch.nn.functional.one_hot(torch.from_numpy(task.labels[rows]), n_classes).float().to(device)
+            logits = model(**{k: v.to(device) for k, v in batch.items()})
+            loss = soft_cross_entropy(logits, labels)
+            losses.append(loss.item())
+            loss.backward()
+            accuracies.append((logits.argmax(1) == labels.argmax(1)).float().mean().item())
+            optimizer.step()
+            optimizer.zero_grad()
+            scheduler.step()
+        return cfg.train_steps * cfg.batch_size, {"first_loss": losses[0], "last_loss": losses[-1]}
+
+    with strict_fp32(device):
+        return timed("naive", device, body, 3.0, task.shape)
+
+
+def naive_labelling(cfg: BenchConfig, task: Task, model: torch.nn.Module, device: torch.device) -> Arm:
+    def body(counter: TokenCounter):
+        model.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(task.label_idx), cfg.naive_eval_batch_size):
+                rows = task.label_idx[start : start + cfg.naive_eval_batch_size]
+                batch = pad_batch(task, rows, cfg.naive_pad, cfg.max_length)
+                counter.add(batch["attention_mask"])
+                logits = model(**{k: v.to(device) for k, v in batch.items()})
+                out.append(torch.softmax(logits, -1).cpu().numpy())
+        probs = np.concatenate(out)
+        return len(task.label_idx), {"mean_p1": float(np.mean(probs[:, -1]))}
+
+    with strict_fp32(device):
+        return timed("naive", device, body, 1.0, task.shape)

@@ -1,0 +1,140 @@
+"""Run the whole benchmark: training arms, labelling arms, matmul rate, probe sweep, profile.
+
+Arms are interleaved (the order rotates each repetition) so that load from other processes on a
+shared machine hits every arm alike; medians are reported. The matmul rate is measured between
+repetitions in the same process, so the "fraction of matmul" compares like with like.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from oversight.bench.flops import matmul_dtype, matmul_flops_per_second, sync
+from oversight.bench.hf import trainer_training
+from oversight.bench.naive import naive_labelling, naive_training
+from oversight.bench.ours import our_labelling, our_training
+from oversight.bench.probe import probe_sweep, sweep_flops_ratio
+from oversight.bench.profile import profile_ours
+from oversight.bench.report import format_profile, format_table, summarize
+from oversight.bench.task import BenchConfig, Task, fresh_model, load_task
+from oversight.training.batching import length_grouped_order, sorted_order
+from oversight.training.device import configure_matmul, pick_device
+
+
+def padding_report(cfg: BenchConfig, task: Task) -> dict:
+    """Padding waste of each batching over one full epoch of the training pool (no model run)."""
+    lengths = task.tokens.lengths[task.pool_idx].astype(np.float64)
+    grouped = length_grouped_order(lengths, cfg.batch_size, torch.Generator().manual_seed(cfg.seed))
+    perm = np.random.default_rng(cfg.seed).permutation(len(lengths))
+    fixed = [perm[i : i + cfg.batch_size] for i in range(0, len(perm), cfg.batch_size)]
+
+    def waste(batches) -> float:
+        return 1.0 - lengths.sum() / sum(lengths[b].max() * len(b) for b in batches)
+
+    label_lengths = task.tokens.lengths[task.label_idx].astype(np.float64)
+    by_length = np.argsort(-label_lengths, kind="stable")
+    plain_sorted = [by_length[i : i + cfg.eval_batch_size] for i in range(0, len(by_length), cfg.eval_batch_size)]
+
+    def label_waste(batches) -> float:
+        return 1.0 - label_lengths.sum() / sum(label_lengths[b].max() * len(b) for b in batches)
+
+    return {"ours_full_pool": waste(grouped), "naive_full_pool": waste(fixed),
+            "max_length_full_pool": 1.0 - lengths.mean() / cfg.max_length, "n_texts": len(task.tokens.ids),
+            "label_token_budget": label_waste(sorted_order(label_lengths, cfg.eval_batch_size)),
+            "label_plain_sorted": label_waste(plain_sorted)}
+
+
+def optimizer_step_seconds(task: Task, device: torch.device, repeats: int = 5) -> dict[str, float]:
+    """One AdamW step over the whole model: the default (for-loop on CPU) vs foreach vs fused."""
+    model = fresh_model(task, device)
+    params = list(model.parameters())
+    for p in params:
+        p.grad = torch.randn_like(p)
+    out = {}
+    for name, kwargs in (("default", {}), ("foreach", {"foreach": True}), ("fused", {"fused": True})):
+        optimizer = torch.optim.AdamW(params, lr=1e-5, **kwargs)
+        optimizer.step()  # allocates the moment buffers
+        times = []
+        for _ in range(repeats):
+            sync(device)
+            start = time.perf_counter()
+            optimizer.step()
+            sync(device)
+            times.append(time.perf_counter() - start)
+        out[name] = statistics.median(times)
+    return out
+
+
+def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
+    cfg.validate()
+    device = pick_device(cfg.device)
+    configure_matmul(device, tf32=True)
+    started = time.time()
+    task = load_task(cfg)
+    matmul: list[float] = []
+    train_arms = {"ours": our_training, "naive": naive_training}
+    if cfg.trainer:
+        train_arms["hf_trainer"] = trainer_training
+    train_runs: dict[str, list] = {k: [] for k in train_arms}
+    label_runs: dict[str, list] = {"ours": [], "naive": []}
+    label_model = fresh_model(task, device)
+    # Untimed warm-up: the first training loop in a process pays one-time costs (thread pool,
+    # allocator, kernel selection) that would otherwise fall on whichever arm runs first.
+    warm = replace(cfg, train_steps=2)
+    for fn in train_arms.values():
+        fn(warm, task, device)
+    for rep in range(cfg.reps):
+        matmul.append(matmul_flops_per_second(device))
+        names = list(train_arms)
+        for name in names[rep % len(names) :] + names[: rep % len(names)]:
+            arm = train_arms[name](cfg, task, device)
+            train_runs[name].append(arm)
+            log(f"[rep {rep}] train {name:<10} {arm.seconds:7.1f} s  {arm.rates()['examples_per_s']:7.1f} ex/s")
+        for name, fn in ([("ours", our_labelling), ("naive", naive_labelling)][:: 1 if rep % 2 == 0 else -1]):
+            arm = fn(cfg, task, label_model, device)
+            label_runs[name].append(arm)
+            log(f"[rep {rep}] label {name:<10} {arm.seconds:7.1f} s  {arm.rates()['examples_per_s']:7.1f} ex/s")
+        matmul.append(matmul_flops_per_second(device))
+    rate = statistics.median(matmul)
+    train = {k: summarize(v, rate) for k, v in train_runs.items()}
+    label = {k: summarize(v, rate) for k, v in label_runs.items()}
+    log("probe sweep ...")
+    probe = probe_sweep(cfg, device)
+    probe["default_config_flops_saving"] = sweep_flops_ratio(2000, 10, cfg.probe_runs, 2000)  # the default config's weak probe
+    results = {
+        "speedup_vs_naive": train["ours"]["examples_per_s"] / train["naive"]["examples_per_s"],
+        "speedup_vs_trainer": train["ours"]["examples_per_s"] / train["hf_trainer"]["examples_per_s"] if cfg.trainer else None,
+        "label_matmul_fraction": label["ours"]["matmul_fraction"],
+        "probe_backbone_flops_saving": probe["flops_saving"],
+        "label_speedup_vs_naive": label["ours"]["examples_per_s"] / label["naive"]["examples_per_s"],
+        # per repetition, arms run back to back: robust to load that drifts over the run
+        "paired_speedups": {f"vs_{k}": [b.seconds / a.seconds for a, b in zip(train_runs["ours"], v)]
+                            for k, v in train_runs.items() if k != "ours"},
+        "matmul_gflops": rate / 1e9, "matmul_gflops_samples": [m / 1e9 for m in matmul], "matmul_dtype": str(matmul_dtype(device)),
+        "train": train, "label": label, "probe_sweep": probe, "padding": padding_report(cfg, task),
+        "tokenize_seconds": task.tokenize_seconds, "optimizer_step_seconds": optimizer_step_seconds(task, device),
+        "model": {"name": task.model_name, "mode": "full", "nonembedding_params": task.shape.nonembedding_params,
+                  "n_layers": task.shape.n_layers, "d_model": task.shape.d_model},
+        "flops_formula": "forward = 2*N_nonembedding*T + 4*n_layers*d_model*T^2 per sequence of T real tokens; training = 3x forward",
+        "device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "machine": platform.processor() or platform.machine(), "config": asdict(cfg),
+    }
+    if cfg.profile:
+        log("profile ...")
+        results["profile"] = profile_ours(cfg, task, device)
+    results["wall_seconds"] = time.time() - started
+    log(format_table(results))
+    if cfg.profile:
+        log(format_profile(results["profile"]))
+    if out is not None:
+        out.write_text(json.dumps(results, indent=2, default=float))
+        log(f"wrote {out}")
+    return results
