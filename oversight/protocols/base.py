@@ -29,17 +29,21 @@ class ProtocolSpec:
     config_cls: type
     run_seed: SeedRunner
     description: str
+    uses_dataset: bool = True  # False: the protocol loads its own data; the `data:` section is not read
 
 
 PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol")
 
 
-def register_protocol(name: str, config_cls: type) -> Callable[[SeedRunner], SeedRunner]:
-    """Decorate `run_seed(ctx, seed)`; e.g. `@register_protocol("w2s", W2SConfig)`."""
+def register_protocol(name: str, config_cls: type, uses_dataset: bool = True) -> Callable[[SeedRunner], SeedRunner]:
+    """Decorate `run_seed(ctx, seed)`; e.g. `@register_protocol("w2s", W2SConfig)`.
+
+    `uses_dataset=False` for a protocol that brings its own data: `ctx.dataset` is then None.
+    """
 
     def decorate(fn: SeedRunner) -> SeedRunner:
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc), doc)
+        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, uses_dataset), doc)
         return fn
 
     return decorate
