@@ -1,0 +1,98 @@
+"""Easy-to-hard generalization (Hase et al. 2024, "The Unreasonable Effectiveness of Easy Training
+Data for Hard Tasks"; Sun et al. 2024): does supervision we can give on easy problems carry to hard ones?
+
+Rank the data by a difficulty measure (oversight/difficulty.py); the bottom `easy_pct`% is easy,
+the top `hard_pct`% hard. The strong model trains on easy gold labels (easy_acc) or on hard gold
+labels (hard_acc); both are tested on a hard test slice, against a floor (the majority class of
+the hard training labels). Supervision gap recovered SGR = (easy - floor) / (hard - floor).
+Headline keys: weak_acc = floor_acc, student_acc = easy_acc, ceiling_acc = hard_acc, pgr = sgr.
+The cross W2S × E2H (`w2s_e2h_*`): the weak model trains on easy gold, labels the hard training
+set, and the strong student trains on those labels; its PGR is against the weak model and hard_acc.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from oversight.difficulty import DifficultyConfig, difficulty_scores
+from oversight.metrics import accuracy, agreement, pgr
+from oversight.protocols.base import register_protocol
+from oversight.protocols.splits import difficulty_split
+from oversight.protocols.w2s import test_metrics
+from oversight.training.losses import LossConfig
+
+
+@dataclass
+class E2HConfig:
+    difficulty: DifficultyConfig = field(default_factory=DifficultyConfig)  # how hard each example is
+    easy_pct: float = 30.0  # bottom percent of difficulty that counts as easy
+    hard_pct: float = 30.0  # top percent of difficulty that counts as hard (the middle is unused)
+    train: int = 1000  # training examples drawn from each band per seed
+    test: int = 500  # hard test examples, fixed by data.seed (the same for every run seed)
+    cross: bool = True  # also run W2S × E2H: easy-trained weak labels on hard data → strong student
+    student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # cross student's loss on weak labels
+
+
+def supervision_gap_recovered(floor: float, easy: float, hard: float) -> float:
+    """SGR = (easy - floor) / (hard - floor); NaN when hard training does not beat the floor."""
+    return pgr(floor, easy, hard)
+
+
+def majority_floor(train_labels: np.ndarray, test_labels: np.ndarray, n_classes: int) -> float:
+    """Accuracy on the test labels of always answering the training labels' most frequent class."""
+    majority = int(np.bincount(train_labels, minlength=n_classes).argmax())
+    return float((test_labels == majority).mean())
+
+
+@register_protocol("e2h", E2HConfig)
+def run_e2h(ctx, seed: int) -> dict[str, float]:
+    """Easy-to-hard: strong model trained on easy vs hard gold labels, tested on hard; SGR over a floor."""
+    cfg, proto = ctx.cfg, ctx.protocol_cfg
+    scores = difficulty_scores(ctx, proto.difficulty)["scores"]
+    split = difficulty_split(scores, proto.easy_pct, proto.hard_pct, proto.train, proto.test, cfg.data.seed, seed)
+    gold, labels = ctx.gold_targets(), ctx.dataset.labels
+    strong = ctx.learner(cfg.strong.model)
+    test = split.hard_test
+
+    easy_stage = ctx.train_stage("easy", strong, cfg.strong.train, split.easy_train, gold, test, seed)
+    hard_stage = ctx.train_stage("hard", strong, cfg.strong.train, split.hard_train, gold, test, seed)
+    easy_test, hard_test = easy_stage.arrays()["test_probs"], hard_stage.arrays()["test_probs"]
+    test_labels = labels[test]
+
+    metrics = {**test_metrics("easy", easy_test, test_labels), **test_metrics("hard", hard_test, test_labels)}
+    metrics["floor_acc"] = majority_floor(labels[split.hard_train], test_labels, len(ctx.dataset.classes))
+    metrics["sgr"] = supervision_gap_recovered(metrics["floor_acc"], metrics["easy_acc"], metrics["hard_acc"])
+    metrics.update(weak_acc=metrics["floor_acc"], student_acc=metrics["easy_acc"], ceiling_acc=metrics["hard_acc"],
+                   pgr=metrics["sgr"])
+    # how far apart the bands are on the measure itself: a split with no gap tests nothing
+    metrics["difficulty_easy_mean"] = float(scores[split.easy_train].mean())
+    metrics["difficulty_hard_mean"] = float(scores[test].mean())
+    if proto.cross:
+        metrics.update(cross_w2s(ctx, split, hard_test, seed))
+    return metrics
+
+
+def cross_w2s(ctx, split, hard_test_probs: np.ndarray, seed: int) -> dict[str, float]:
+    """W2S × E2H: weak trained on easy gold labels the hard training set; strong student learns them."""
+    cfg, proto = ctx.cfg, ctx.protocol_cfg
+    gold, labels = ctx.gold_targets(), ctx.dataset.labels
+    weak, strong = ctx.learner(cfg.weak.model), ctx.learner(cfg.strong.model)
+    test = split.hard_test
+
+    weak_stage = ctx.train_stage("easy_weak", weak, cfg.weak.train, split.easy_train, gold, test, seed)
+    label_stage = ctx.label_stage(weak_stage, weak, cfg.weak.train, split.easy_train, split.hard_train, seed)
+    weak_probs = label_stage.arrays()["probs"]
+    targets = np.zeros_like(gold)
+    targets[split.hard_train] = weak_probs
+    student_train = replace(cfg.strong.train, loss=proto.student_loss)
+    student_stage = ctx.train_stage("e2h_student", strong, student_train, split.hard_train, targets, test, seed)
+
+    weak_test, student_test = weak_stage.arrays()["test_probs"], student_stage.arrays()["test_probs"]
+    test_labels = labels[test]
+    out = {"w2s_e2h_weak_acc": accuracy(weak_test, test_labels), "w2s_e2h_student_acc": accuracy(student_test, test_labels)}
+    out["w2s_e2h_pgr"] = pgr(out["w2s_e2h_weak_acc"], out["w2s_e2h_student_acc"], accuracy(hard_test_probs, test_labels))
+    out["w2s_e2h_weak_label_acc"] = accuracy(weak_probs, labels[split.hard_train])
+    out["w2s_e2h_student_weak_agreement"] = agreement(student_test, weak_test)
+    return out

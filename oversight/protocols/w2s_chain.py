@@ -1,0 +1,86 @@
+"""Bootstrapping weak-to-strong (Burns et al. 2023, "Weak-to-Strong Generalization", sec. 4.3.1):
+a chain of models from weak to strong, each trained on the previous model's labels.
+
+`models[0]` trains on A with ground truth; link i (model i) trains on its own chunk B_i with model
+i-1's labels, then labels B_{i+1}; no model labels data it trained on. The direct weak → strong
+student and the strong ceiling train on the last chunk, so they see the same examples as the
+chain's end. Headline keys: weak_acc = models[0], student_acc = the chain's end, ceiling_acc =
+models[-1] on gold, pgr = the chain's PGR; `direct_student_acc`/`direct_pgr` are plain W2S on the
+same data; per link `link{i}_acc`, `link{i}_label_acc`, `link{i}_ceiling_acc`, `link{i}_pgr`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from oversight.errors import ConfigError
+from oversight.metrics import accuracy, pgr
+from oversight.protocols.base import register_protocol
+from oversight.protocols.splits import chain_split
+from oversight.protocols.w2s import test_metrics
+from oversight.training.losses import LossConfig
+
+
+@dataclass
+class ChainConfig:
+    models: list[str] = field(default_factory=lambda: ["minilm-l3", "minilm-l6", "mpnet-base"])  # weak → strong; each uses strong.model's other settings
+    student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # loss of every model trained on labels
+    hard_labels: bool = False  # pass on each model's argmax instead of its probabilities
+    link_ceilings: bool = True  # also train each intermediate model on gold (per-link PGR); costs one probe each
+
+
+@register_protocol("w2s_chain", ChainConfig)
+def run_chain(ctx, seed: int) -> dict[str, float]:
+    """Bootstrapping: weak → medium → strong, each trained on the previous model's labels; vs direct W2S."""
+    cfg, proto = ctx.cfg, ctx.protocol_cfg
+    if len(proto.models) < 2:
+        raise ConfigError(f"w2s_chain.models needs at least two models, got {proto.models}")
+    links = len(proto.models) - 1
+    split = chain_split(len(ctx.dataset), cfg.split.weak_train, cfg.split.strong_train, links, cfg.split.test,
+                        cfg.data.seed, seed)
+    gold, labels = ctx.gold_targets(), ctx.dataset.labels
+    test_labels = labels[split.test]
+    # the first model trains like W2S's weak supervisor (weak.train); the rest like the strong model
+    learners = [ctx.learner(replace(cfg.strong.model, model=name)) for name in proto.models]
+    trains = [cfg.weak.train] + [cfg.strong.train] * links
+    student_train = replace(cfg.strong.train, loss=proto.student_loss)
+
+    first = ctx.train_stage("weak", learners[0], trains[0], split.first, gold, split.test, seed)
+    metrics = test_metrics("weak", first.arrays()["test_probs"], test_labels)
+    prev, prev_learner, prev_train, prev_idx = first, learners[0], trains[0], split.first
+    for i, chunk in enumerate(split.chunks, start=1):
+        targets = passed_labels(ctx, prev, prev_learner, prev_train, prev_idx, chunk, seed, proto.hard_labels)
+        metrics[f"link{i}_label_acc"] = accuracy(targets[chunk], labels[chunk])
+        stage = ctx.train_stage(f"link{i}", learners[i], student_train, chunk, targets, split.test, seed)
+        metrics[f"link{i}_acc"] = accuracy(stage.arrays()["test_probs"], test_labels)
+        if proto.link_ceilings or i == links:
+            ceiling = ctx.train_stage("ceiling", learners[i], trains[i], chunk, gold, split.test, seed)
+            metrics[f"link{i}_ceiling_acc"] = accuracy(ceiling.arrays()["test_probs"], test_labels)
+            before = metrics["weak_acc"] if i == 1 else metrics[f"link{i - 1}_acc"]
+            metrics[f"link{i}_pgr"] = pgr(before, metrics[f"link{i}_acc"], metrics[f"link{i}_ceiling_acc"])
+        prev, prev_learner, prev_train, prev_idx = stage, learners[i], student_train, chunk
+
+    # direct W2S on the chain's last chunk: models[0]'s labels → models[-1]
+    last = split.chunks[-1]
+    targets = passed_labels(ctx, first, learners[0], trains[0], split.first, last, seed, proto.hard_labels)
+    direct = ctx.train_stage("student", learners[-1], student_train, last, targets, split.test, seed)
+    metrics["ceiling_acc"] = metrics[f"link{links}_ceiling_acc"]
+    metrics["student_acc"] = metrics[f"link{links}_acc"]
+    metrics["pgr"] = pgr(metrics["weak_acc"], metrics["student_acc"], metrics["ceiling_acc"])
+    metrics["direct_student_acc"] = accuracy(direct.arrays()["test_probs"], test_labels)
+    metrics["direct_pgr"] = pgr(metrics["weak_acc"], metrics["direct_student_acc"], metrics["ceiling_acc"])
+    metrics["chain_minus_direct_acc"] = metrics["student_acc"] - metrics["direct_student_acc"]
+    return metrics
+
+
+def passed_labels(ctx, trained, learner, train_cfg, train_idx: np.ndarray, label_idx: np.ndarray, seed: int,
+                  hard: bool) -> np.ndarray:
+    """Targets for the next model: the trained model's probabilities (or argmax) on `label_idx`, zero elsewhere."""
+    probs = ctx.label_stage(trained, learner, train_cfg, train_idx, label_idx, seed).arrays()["probs"]
+    if hard:
+        probs = np.eye(probs.shape[1], dtype=np.float32)[probs.argmax(-1)]
+    targets = np.zeros_like(ctx.gold_targets())
+    targets[label_idx] = probs
+    return targets
