@@ -24,6 +24,7 @@ from oversight.errors import DataError
 from oversight.report import aggregate, format_table, transfer_rows
 from oversight.stages import StageResult, StageStore
 from oversight.tracking import RunLogger
+from oversight.training import distributed as dist
 from oversight.training.device import configure_matmul, pick_device
 from oversight.training.fit import Learner, Workspace
 from oversight.training.trainer import TrainConfig
@@ -55,12 +56,12 @@ def digest(array: np.ndarray) -> str:
 class ExperimentContext:
     """What a protocol's `run_seed` works with: config, data, splits, learners and cached stages."""
 
-    def __init__(self, exp: ExperimentConfig, dataset: TextDataset, store: StageStore, ws: Workspace) -> None:
+    def __init__(self, exp: ExperimentConfig, dataset: TextDataset | None, store: StageStore, ws: Workspace) -> None:
         self.cfg: RunConfig = exp.run
         self.protocol_cfg = exp.protocol
         self.dataset, self.store, self.ws = dataset, store, ws
         self._learners: dict[str, Learner] = {}
-        self._fingerprint = dataset.fingerprint()
+        self._fingerprint = dataset.fingerprint() if dataset is not None else ""  # None: the protocol brings its own data
 
     def split(self, seed: int) -> Split:
         return make_split(len(self.dataset), self.cfg.split, self.cfg.data.seed, seed)
@@ -84,7 +85,8 @@ class ExperimentContext:
         def compute(workdir: Path):
             start = time.time()
             model = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=f"seed{seed}/{kind}")
-            learner.save(model, workdir / "model.pt")
+            if dist.is_main():
+                learner.save(model, workdir / "model.pt")
             test_probs = learner.predict(model, test_idx, train_cfg, desc=f"eval {kind}")
             acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())
             return {"test_acc": acc, "seconds": time.time() - start, "seed": seed}, {"test_probs": test_probs}
@@ -110,13 +112,18 @@ class ExperimentContext:
         summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float))}
         if self.ws.log:
             self.ws.log({**summary, "reused": result.reused}, f"seed{seed}/{kind}")
-        print(f"[seed {seed}] {kind:<8} {verb:<6} {result.path}  " + "  ".join(f"{k}={v:.4g}" for k, v in summary.items() if k != "seed"))
+        if dist.is_main():
+            print(f"[seed {seed}] {kind:<8} {verb:<6} {result.path}  " + "  ".join(f"{k}={v:.4g}" for k, v in summary.items() if k != "seed"))
         return result
 
 
 def default_run_name(exp: ExperimentConfig) -> str:
     run = exp.run
     tag = hashlib.sha256(config_to_yaml(exp, for_hash=True).encode()).hexdigest()[:8]
+    from oversight.protocols import PROTOCOLS
+
+    if not PROTOCOLS.get(run.protocol).uses_dataset:  # data and weak/strong models are unused: don't name them
+        return f"{run.protocol}-{tag}"
     parts = [run.protocol, run.data.name if run.data.name not in ("hub", "local", "bigbench", "evals") else Path(run.data.path or run.data.subset).name,
              Path(run.weak.model.model).name, Path(run.strong.model.model).name, tag]
     return "-".join(p.replace("/", "_") for p in parts if p)
@@ -136,27 +143,33 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
     spec = PROTOCOLS.get(run.protocol)
     name = run.name or default_run_name(exp)
     run_dir = Path(run.out_dir) / name
-    (run_dir / "seeds").mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(config_to_yaml(exp))
-    (run_dir / "results.json").unlink(missing_ok=True)  # a stale result must never pass for this run's
-    device = pick_device(run.device)
+    device = dist.init_distributed(pick_device(run.device))  # joins the process group under torchrun/accelerate
+    main = dist.is_main()  # only rank 0 writes the run directory and logs
+    if main:
+        (run_dir / "seeds").mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(config_to_yaml(exp))
+        (run_dir / "results.json").unlink(missing_ok=True)  # a stale result must never pass for this run's
     configure_matmul(device, run.strong.train.tf32)
     tags = [run.protocol, f"weak:{run.weak.model.model}", f"strong:{run.strong.model.model}", f"data:{run.data.name}"]
-    logger = RunLogger(run_dir, run.wandb, name, {**exp.as_dict(), "run_dir": str(run_dir)}, tags)
+    logger = RunLogger(run_dir, run.wandb, name, {**exp.as_dict(), "run_dir": str(run_dir), "world_size": dist.world_size()},
+                       tags, enabled=main)
     try:
-        dataset = load_dataset_from_config(run.data)
+        dataset = load_dataset_from_config(run.data) if spec.uses_dataset else None
         ws = Workspace(device=device, feature_cache=Path(run.out_dir) / "_features", offline=run.offline, log=logger.log)
         ctx = ExperimentContext(exp, dataset, StageStore(Path(run.out_dir) / "_stages"), ws)
         per_seed = {}
         for seed in run.seeds:
             metrics = spec.run_seed(ctx, seed)
             per_seed[seed] = metrics
-            write_json_atomic(run_dir / "seeds" / f"{seed}.json", {"seed": seed, **metrics})
+            if main:
+                write_json_atomic(run_dir / "seeds" / f"{seed}.json", {"seed": seed, **metrics})
             logger.log({"seed": seed, **metrics}, "seed")
         summary = aggregate(per_seed)
         results = {"complete": True, "name": name, "protocol": run.protocol, "seeds": list(run.seeds),
-                   "dataset": {"name": run.data.name, "n": len(dataset), "classes": dataset.classes},
+                   "dataset": {"name": run.data.name, "n": len(dataset), "classes": dataset.classes} if dataset is not None else None,
                    "per_seed": per_seed, "summary": summary}
+        if not main:
+            return results
         write_json_atomic(run_dir / "results.json", results)
         logger.summary({k: v["mean"] for k, v in summary.items()} | {f"{k}_ci95": v["ci95"] for k, v in summary.items()})
         columns, rows = transfer_rows(name, summary)

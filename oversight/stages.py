@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from oversight.errors import CacheError
+from oversight.training import distributed as dist
 
 STAGE_FORMAT = 1  # bump when stage outputs change meaning, to invalidate old caches
 
@@ -80,21 +81,28 @@ class StageStore:
             compute: Callable[[Path], tuple[dict[str, Any], dict[str, np.ndarray]]]) -> StageResult:
         key = stage_key(kind, spec)
         final = self.path(kind, key)
-        with file_lock(self.root / kind / f"{key}.lock"):
-            if (final / ".complete").exists():
+        # Several processes of one run (DDP) compute a stage together: rank 0 holds the lock and
+        # decides, every rank runs `compute` (it has collectives), only rank 0 writes.
+        main = dist.is_main()
+        with file_lock(self.root / kind / f"{key}.lock") if main else nullcontext():
+            if dist.broadcast_object((final / ".complete").exists() if main else None):
                 return StageResult(kind, key, final, self._read_meta(final), reused=True)
-            if final.exists():  # renamed but never marked complete: untrustworthy
-                shutil.rmtree(final)
             work = final.with_name(f"{key}.partial")
-            work.mkdir(parents=True, exist_ok=True)
+            if main:
+                if final.exists():  # renamed but never marked complete: untrustworthy
+                    shutil.rmtree(final)
+                work.mkdir(parents=True, exist_ok=True)
+            dist.barrier()
             meta, arrays = compute(work)
-            save_arrays(work / "arrays.npz", arrays)
-            meta = {"kind": kind, "key": key, "spec": spec, **meta}
-            (work / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
-            for leftover in work.glob("*.ckpt"):  # resume checkpoints are useless once complete
-                leftover.unlink()
-            (work / ".complete").touch()
-            os.replace(work, final)  # atomic: the stage appears whole or not at all
+            meta = dist.broadcast_object({"kind": kind, "key": key, "spec": spec, **meta})
+            if main:
+                save_arrays(work / "arrays.npz", arrays)
+                (work / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+                for leftover in work.glob("*.ckpt"):  # resume checkpoints are useless once complete
+                    leftover.unlink()
+                (work / ".complete").touch()
+                os.replace(work, final)  # atomic: the stage appears whole or not at all
+            dist.barrier()  # the others read the stage's files only once they are in place
         return StageResult(kind, key, final, meta, reused=False)
 
     def _read_meta(self, path: Path) -> dict[str, Any]:

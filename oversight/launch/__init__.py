@@ -1,0 +1,1 @@
+"""Where runs execute: locally (the default) or on SLURM (`slurm.py`)."""

@@ -1,0 +1,71 @@
+"""Multi-process training on CPU (gloo): two ranks end with identical weights, equal to one process's.
+
+Launched the ways the README documents: torchrun, and `accelerate launch --multi_gpu` with
+ACCELERATE_USE_CPU=true (plain `accelerate launch --cpu --num_processes 2` silently runs one
+process, hence the world_size assertions). Then the CLI end to end under torchrun.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from cluster_helpers import ROOT, TINY, keep_features, oversight, seed_features, wandb_record
+
+BIN = Path(sys.executable).parent
+WORKER = str(ROOT / "tests" / "distributed_worker.py")
+
+
+def launch(prefix: list[str], out: Path, env: dict | None = None) -> list[dict]:
+    import subprocess
+
+    result = subprocess.run([*prefix, WORKER, str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                            env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [torch.load(p, weights_only=False) for p in sorted(out.glob("rank*.pt"))]
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory) -> dict:
+    (one,) = launch([sys.executable], tmp_path_factory.mktemp("one"))
+    assert one["world_size"] == 1
+    return one
+
+
+@pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
+def test_two_ranks_agree_with_each_other_and_with_one_process(single, tmp_path, launcher):
+    if launcher == "torchrun":
+        ranks = launch([str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2"], tmp_path)
+    else:
+        ranks = launch([str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                        "--mixed_precision", "no", "--dynamo_backend", "no"], tmp_path, env={"ACCELERATE_USE_CPU": "true"})
+    assert [r["world_size"] for r in ranks] == [2, 2] and [r["rank"] for r in ranks] == [0, 1]
+    for key, value in ranks[0]["weights"].items():
+        assert torch.equal(value, ranks[1]["weights"][key]), key  # same all-reduced gradient → same update
+        assert torch.allclose(value, single["weights"][key], atol=1e-5), key  # global batch semantics
+    assert abs(ranks[0]["probs"] - single["probs"]).max() < 1e-5  # gathered predictions, in order
+    assert [h["val/loss"] for h in ranks[0]["history"]] == pytest.approx([h["val/loss"] for h in single["history"]], abs=1e-5)
+    train_losses = [m["train/loss"] for m in ranks[0]["logged"] if "train/loss" in m]
+    assert train_losses == pytest.approx([m["train/loss"] for m in single["logged"] if "train/loss" in m], abs=1e-5)
+
+
+def test_cli_run_under_torchrun_matches_one_process(tmp_path):
+    args = ["configs/w2s_default.yaml", *TINY, "w2s.student_loss.name=xent", "wandb.mode=offline"]
+    seed_features(tmp_path / "one")
+    oversight("run", *args, f"out_dir={tmp_path / 'one'}")
+    keep_features(tmp_path / "one")
+    seed_features(tmp_path / "two")  # after the first run, so two ranks never compute the same features
+    two = oversight("run", *args, f"out_dir={tmp_path / 'two'}", prefix=[str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2", "-m"],
+                    env={"OMP_NUM_THREADS": "1"})
+    assert two.stdout.count("results:") == 1  # only rank 0 reports and writes
+    (run_one,) = [p for p in (tmp_path / "one").iterdir() if not p.name.startswith("_")]
+    (run_two,) = [p for p in (tmp_path / "two").iterdir() if not p.name.startswith("_")]
+    one, both = (json.loads((d / "results.json").read_text())["summary"] for d in (run_one, run_two))
+    for key in ("weak_acc", "ceiling_acc", "student_acc"):
+        assert both[key]["mean"] == pytest.approx(one[key]["mean"], abs=0.02), key
+    record = wandb_record(run_two)  # exactly one wandb run: rank 1 never logs
+    assert record["config"]["world_size"] == 2 and record["state"] == "finished"

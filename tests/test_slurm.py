@@ -1,0 +1,116 @@
+"""SLURM for real: a single-node cluster on localhost, a 2-run sweep as one job array, and a
+preempted job that checkpoints, requeues and resumes from its finished stages.
+
+The cluster comes from `slurm/local_cluster.sh` (apt packages munge, slurmctld, slurmd,
+slurm-client). Skipped only when that is impossible: not root, or no apt-get and no SLURM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from cluster_helpers import ROOT, TINY, keep_features, oversight, seed_features, wandb_record
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("SLURM test needs root to install and start a local cluster (running as non-root)")
+    if not shutil.which("sbatch") and not shutil.which("apt-get"):
+        pytest.skip("SLURM test needs apt-get to install slurm (no apt-get, no SLURM on this machine)")
+    started = subprocess.run(["bash", str(ROOT / "slurm" / "local_cluster.sh")], capture_output=True, text=True, timeout=900)
+    assert started.returncode == 0, f"local cluster failed to start:\n{started.stdout}\n{started.stderr}"
+
+
+def slurm_section(folder: Path) -> dict:
+    # One CPU each so both array tasks run at once on a 2-core node; a unique folder per test,
+    # since job ids restart when a cluster's state is wiped and submitit would read stale results.
+    return {"cpus_per_task": 1, "mem_gb": 3, "time_min": 15, "folder": str(folder), "signal_delay_s": 30}
+
+
+def test_sweep_runs_as_one_job_array(slurm_cluster, tmp_path):
+    runs = tmp_path / "runs"
+    seed_features(runs)
+    sweep = tmp_path / "tiny.yaml"
+    sweep.write_text(yaml.safe_dump({
+        "name": "tiny_slurm", "base": str(ROOT / "configs" / "w2s_default.yaml"), "seeds": [0], "out_dir": str(runs),
+        "overrides": [*TINY, "wandb.mode=offline"], "grid": {"w2s.student_loss.name": ["xent", "logconf"]},
+        "slurm": slurm_section(tmp_path / "submitit")}, sort_keys=False))
+    result = oversight("sweep", str(sweep), "--launcher", "slurm", "--wait", timeout=600)
+    keep_features(runs)
+    assert "as job array" in result.stdout
+    array_id = result.stdout.split("as job array ")[1].split(";")[0]
+    logs = sorted(p.name for p in (tmp_path / "submitit").glob("*_log.out"))
+    assert logs == [f"{array_id}_0_0_log.out", f"{array_id}_1_0_log.out"]
+    for loss in ("xent", "logconf"):
+        run_dir = runs / f"tiny_slurm__student_loss.name={loss}"
+        results = json.loads((run_dir / "results.json").read_text())
+        assert results["complete"] and 0 < results["summary"]["weak_acc"]["mean"] <= 1
+        record = wandb_record(run_dir)
+        assert record["state"] == "finished" and record["config"]["wandb"]["group"] == "tiny_slurm"
+        assert f"loss:{loss}" in record["tags"]
+    assert "tiny_slurm__student_loss.name=logconf" in result.stdout  # the compare table after the array
+    assert (runs / "_compare" / "tiny_slurm" / "accuracy.png").exists()
+
+    # The by-hand template runs the same grid points: both are finished now, so each task skips its run.
+    by_hand = subprocess.run(["sbatch", "--wait", "--array=0-1", "--cpus-per-task=1", "--mem=2G", f"--output={tmp_path}/hand-%a.out",
+                              f"--export=ALL,OVERSIGHT={Path(sys.executable).parent / 'oversight'}",
+                              str(ROOT / "slurm" / "sweep_array.sbatch"), str(sweep)], capture_output=True, text=True, timeout=300)
+    assert by_hand.returncode == 0, by_hand.stderr
+    for i, loss in enumerate(("xent", "logconf")):
+        assert f"tiny_slurm__student_loss.name={loss}: finished, skipped" in (tmp_path / f"hand-{i}.out").read_text()
+
+
+def release_when_requeued(job_id: str, timeout: float = 60) -> None:
+    """A requeued job waits ~2 minutes before it may start again (SLURM's requeue begin time); skip the wait."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True).stdout.strip()
+        if state == "PENDING":
+            subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=True, capture_output=True)
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} was not requeued (state {state!r})")
+
+
+def test_preempted_job_checkpoints_requeues_and_resumes(slurm_cluster, tmp_path):
+    from oversight.launch.slurm import SlurmConfig, submit_run
+
+    seed_features(tmp_path)
+    overrides = [*TINY, "strong.train.epochs=10", "wandb.mode=disabled", f"out_dir={tmp_path}"]
+    slurm = SlurmConfig.from_dict(slurm_section(tmp_path / "submitit"))
+    job = submit_run(str(ROOT / "configs" / "w2s_default.yaml"), overrides, slurm, tmp_path / "submitit", "preempt")
+    log = tmp_path / "submitit" / f"{job.job_id}_0_log.out"
+    deadline = time.time() + 300
+    while not (log.exists() and " done " in log.read_text()):  # a stage finished: now preempt it
+        assert time.time() < deadline and not job.done(), "job never finished a stage"
+        time.sleep(0.5)
+    job._interrupt()  # what SLURM does on preemption: USR2 to the job
+    release_when_requeued(job.job_id)
+    assert job.result()["complete"]  # blocks until the requeued job finishes
+    text = log.read_text()
+    assert "Exiting gracefully after preemption" in text  # checkpointed and requeued ...
+    after = text.split("Exiting gracefully after preemption")[1]
+    assert "[seed 0] weak     reused" in after  # ... and resumed from the finished stages
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("w2s-")]
+    assert json.loads((run_dir / "results.json").read_text())["complete"]
+
+
+def test_run_launcher_slurm_with_two_processes_per_job(slurm_cluster, tmp_path):
+    seed_features(tmp_path)
+    result = oversight("run", "configs/w2s_default.yaml", *TINY, "w2s.student_loss.name=xent", "wandb.mode=offline", f"out_dir={tmp_path}",
+                       f"slurm.folder={tmp_path / 'submitit'}", "slurm.cpus_per_task=1", "slurm.mem_gb=3", "slurm.tasks_per_node=2",
+                       "--launcher", "slurm", "--wait", timeout=300)
+    assert "submitted job" in result.stdout
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("w2s-")]
+    assert json.loads((run_dir / "results.json").read_text())["complete"]
+    assert wandb_record(run_dir)["config"]["world_size"] == 2  # two SLURM tasks joined one process group
+    assert len(list((tmp_path / "submitit").glob("*_result.pkl"))) == 2

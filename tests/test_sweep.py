@@ -1,0 +1,114 @@
+"""Sweeps and compare: grid expansion and names (pure), then a real 2-run sweep through the CLI.
+
+The real sweep checks what a user relies on: runs share the weak supervisor, its labels and the
+ceiling; each run has complete results and an offline wandb run in the sweep's group with the
+sweep's tags; `oversight compare` prints the table and writes the PNGs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from cluster_helpers import ROOT, TINY, keep_features, oversight, seed_features, wandb_record
+
+from oversight.errors import ConfigError
+from oversight.sweep import axis_labels, expand, load_sweep
+
+
+def write_sweep(path: Path, **fields) -> Path:
+    path.write_text(yaml.safe_dump({"name": "tiny", "base": str(ROOT / "configs" / "w2s_default.yaml"), **fields}, sort_keys=False))
+    return path
+
+
+def test_expansion_is_a_stable_readable_grid(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path / "s.yaml", seeds=[0, 1], grid={
+        "pair": [{"weak.model.model": "minilm-l3", "strong.model.model": "mpnet-base"},
+                 {"weak.model.model": "minilm-l6", "strong.model.model": "mpnet-base"}],
+        "w2s.student_loss.name": ["xent", "logconf", "product"]}))
+    runs = expand(sweep)
+    assert [r.name for r in runs] == [r.name for r in expand(sweep)]  # stable
+    assert len(runs) == 6 and len({r.name for r in runs}) == 6
+    assert runs[0].name == "tiny__pair=minilm-l3_mpnet-base__student_loss.name=xent"
+    assert runs[5].name == "tiny__pair=minilm-l6_mpnet-base__student_loss.name=product"
+    assert {"seeds=[0,1]", "weak.model.model=minilm-l6", "strong.model.model=mpnet-base", "w2s.student_loss.name=product",
+            "wandb.group=tiny", f"name={runs[5].name}"} <= set(runs[5].overrides)
+
+
+def test_axis_labels_grow_only_to_tell_axes_apart():
+    labels = axis_labels(["weak.model.model", "strong.model.model", "w2s.student_loss.name", "seeds"])
+    assert labels == {"weak.model.model": "weak.model.model", "strong.model.model": "strong.model.model",
+                      "w2s.student_loss.name": "student_loss.name", "seeds": "seeds"}
+
+
+def test_bad_sweep_files_name_the_problem(tmp_path):
+    with pytest.raises(ConfigError, match="unknown sweep key 'gird'"):
+        load_sweep(write_sweep(tmp_path / "a.yaml", gird={"seeds": [[0]]}))
+    with pytest.raises(ConfigError, match="slurm.time_minutes"):
+        load_sweep(write_sweep(tmp_path / "b.yaml", slurm={"time_minutes": 5}))
+    bad_key = oversight("sweep", str(write_sweep(tmp_path / "c.yaml", grid={"weak.modle": [1]})), "--dry-run", check=False)
+    assert bad_key.returncode == 2 and "unknown config key 'weak.modle'" in bad_key.stderr
+
+
+def test_dry_run_prints_the_example_sweeps():
+    shown = oversight("sweep", "configs/sweeps/w2s_losses.yaml", "--dry-run").stdout
+    assert "sweep w2s_losses: 3 runs" in shown
+    for loss in ("xent", "logconf", "product"):
+        assert f"w2s_losses__student_loss.name={loss}" in shown
+    assert "4 runs" in oversight("sweep", "configs/sweeps/w2s_weak_sizes.yaml", "--dry-run").stdout
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    seed_features(out / "runs")
+    sweep = write_sweep(out / "tiny.yaml", seeds=[0], out_dir=str(out / "runs"), overrides=[*TINY[:-4], *TINY[-3:], "wandb.mode=offline"],
+                        grid={"w2s.student_loss.name": ["xent", "logconf"]})
+    result = oversight("sweep", str(sweep))
+    keep_features(out / "runs")
+    return out / "runs", sweep, result
+
+
+def test_sweep_runs_share_stages_and_finish(swept):
+    runs_dir, _, result = swept
+    second = result.stdout.split("=== [2/2]")[1]
+    reused = [line.split()[2] for line in second.splitlines() if " reused " in line]
+    assert reused == ["weak", "labels", "ceiling"]  # one supervisor and ceiling serve both students
+    assert len(list((runs_dir / "_stages" / "weak").glob("*[!.lock]"))) == 1
+    for loss in ("xent", "logconf"):
+        results = json.loads((runs_dir / f"tiny__student_loss.name={loss}" / "results.json").read_text())
+        assert results["complete"] and set(results["summary"]) >= {"weak_acc", "student_acc", "ceiling_acc", "pgr"}
+
+
+def test_sweep_runs_share_a_wandb_group_and_tags(swept):
+    runs_dir, _, _ = swept
+    keys = []
+    for loss in ("xent", "logconf"):
+        record = wandb_record(runs_dir / f"tiny__student_loss.name={loss}")
+        assert record["state"] == "finished" and record["config"]["wandb"]["group"] == "tiny"
+        assert {"w2s", f"loss:{loss}", "pair:minilm-l3->minilm-l6", "sweep:tiny"} <= set(record["tags"])
+        assert {"weak_acc", "student_acc", "ceiling_acc"} <= set(record["summary"])  # (a NaN PGR is not stored)
+        keys.append({k for k in record["summary"] if not k.startswith("_") and "/" not in k})
+    assert keys[0] == keys[1]  # the same result keys, so the dashboard lines them up (stage logs differ: reused)
+    table_run = wandb_record(runs_dir / "_compare" / "tiny")
+    assert "sweep_transfer_table" in table_run["summary"] and "sweep:tiny" in table_run["tags"]
+
+
+def test_compare_prints_the_table_and_writes_plots(swept):
+    runs_dir, sweep, _ = swept
+    for target in ("tiny", str(runs_dir)):
+        shown = oversight("compare", target, "--out-dir", str(runs_dir)).stdout
+        assert "weak_acc" in shown and "pgr" in shown and "tiny__student_loss.name=logconf" in shown
+        out = runs_dir / "_compare" / ("tiny" if target == "tiny" else runs_dir.name)
+        for png in ("pgr_vs_strong_size.png", "pgr_vs_weak_size.png", "accuracy.png"):
+            assert (out / png).stat().st_size > 1000
+        assert len(json.loads((out / "compare.json").read_text())) == 2
+    rerun = oversight("sweep", str(sweep))
+    assert rerun.stdout.count("finished, skipped") == 2  # finished runs are not recomputed
+
+
+def test_compare_of_nothing_is_a_one_line_error(tmp_path):
+    result = oversight("compare", "no_such_sweep", "--out-dir", str(tmp_path), check=False)
+    assert result.returncode == 2 and "neither a runs directory nor a sweep" in result.stderr
