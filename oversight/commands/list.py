@@ -1,4 +1,4 @@
-"""`oversight list`: the registered protocols, datasets, losses and models."""
+"""`oversight list`: the registered protocols, datasets, losses, difficulty measures and models."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import argparse
 
 def cmd_list(args: argparse.Namespace) -> int:
     from oversight.data import DATASETS
+    from oversight.difficulty import DIFFICULTIES
     from oversight.models import MODELS
     from oversight.protocols import PROTOCOLS
     from oversight.training.losses import LOSSES
 
-    for title, registry in (("protocols", PROTOCOLS), ("datasets", DATASETS), ("losses", LOSSES)):
+    for title, registry in (("protocols", PROTOCOLS), ("datasets", DATASETS), ("losses", LOSSES), ("difficulty measures (e2h)", DIFFICULTIES)):
         print(f"{title}:")
         for name in registry:
             print(f"  {name:<22} {registry.describe(name)}")
@@ -24,4 +25,4 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("list", help="list registered protocols, datasets, losses and models").set_defaults(func=cmd_list)
+    sub.add_parser("list", help="list registered protocols, datasets, losses, difficulty measures and models").set_defaults(func=cmd_list)
