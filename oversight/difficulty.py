@@ -54,7 +54,7 @@ def difficulty_scores(ctx: Any, cfg: DifficultyConfig) -> dict[str, np.ndarray]:
     Independent of the run seed: every seed splits the same ranking into easy and hard.
     """
     measure = DIFFICULTIES.get(cfg.name)
-    spec = {"data": ctx.dataset.fingerprint(), "difficulty": asdict(cfg), "data_seed": ctx.cfg.data.seed}
+    spec = {"data": ctx.fingerprint, "difficulty": asdict(cfg), "data_seed": ctx.cfg.data.seed}
 
     def compute(workdir: Path):
         arrays = measure(ctx, cfg)

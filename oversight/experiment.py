@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -18,16 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from oversight.atomic import atomic_write_json
 from oversight.config import ExperimentConfig, RunConfig, config_to_yaml
 from oversight.data import TextDataset, load_dataset_from_config
-from oversight.errors import DataError
+from oversight.protocols.splits import chain_split
 from oversight.report import aggregate, format_table, transfer_rows
-from oversight.stages import StageResult, StageStore
+from oversight.stages import StageResult, StageStore, digest
 from oversight.tracking import RunLogger
 from oversight.training import distributed as dist
 from oversight.training.device import configure_matmul, pick_device
 from oversight.training.fit import Learner, Workspace
-from oversight.training.trainer import TrainConfig
+from oversight.training.trainer import TrainConfig, soft_targets
 
 
 class Split:
@@ -38,19 +38,12 @@ class Split:
 
 
 def make_split(n: int, sizes, data_seed: int, seed: int) -> Split:
-    """The test set depends only on the data seed (same for every run seed); A/B vary with the seed."""
-    need = sizes.weak_train + sizes.strong_train + sizes.test
-    if need > n:
-        raise DataError(f"split needs {need} examples (weak_train {sizes.weak_train} + strong_train "
-                        f"{sizes.strong_train} + test {sizes.test}) but the dataset has {n}")
-    order = np.random.default_rng(data_seed).permutation(n)
-    test, rest = np.sort(order[: sizes.test]), order[sizes.test :]
-    rest = np.random.default_rng(10_000 + seed).permutation(rest)
-    return Split(np.sort(rest[: sizes.weak_train]), np.sort(rest[sizes.weak_train : sizes.weak_train + sizes.strong_train]), test)
+    """The test set depends only on the data seed (same for every run seed); A/B vary with the seed.
 
-
-def digest(array: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+    W2S is a one-link chain: the same draws as `chain_split`, which owns them.
+    """
+    chain = chain_split(n, sizes.weak_train, sizes.strong_train, 1, sizes.test, data_seed, seed)
+    return Split(chain.first, chain.chunks[0], chain.test)
 
 
 class ExperimentContext:
@@ -61,13 +54,21 @@ class ExperimentContext:
         self.protocol_cfg = exp.protocol
         self.dataset, self.store, self.ws = dataset, store, ws
         self._learners: dict[str, Learner] = {}
-        self._fingerprint = dataset.fingerprint() if dataset is not None else ""  # None: the protocol brings its own data
+        self.fingerprint = dataset.fingerprint() if dataset is not None else ""  # None: the protocol brings its own data
 
     def split(self, seed: int) -> Split:
         return make_split(len(self.dataset), self.cfg.split, self.cfg.data.seed, seed)
 
     def gold_targets(self) -> np.ndarray:
-        return np.eye(len(self.dataset.classes), dtype=np.float32)[self.dataset.labels]
+        return soft_targets(self.dataset.labels, len(self.dataset.classes))
+
+    def targets_from(self, probs: np.ndarray, indices: np.ndarray, hard: bool = False) -> np.ndarray:
+        """Training targets over the dataset: a model's `probs` (one-hot argmax if `hard`) at `indices`, zero elsewhere."""
+        if hard:
+            probs = soft_targets(probs.argmax(-1), probs.shape[1])
+        targets = np.zeros((len(self.dataset), probs.shape[1]), dtype=np.float32)
+        targets[indices] = probs
+        return targets
 
     def learner(self, model_cfg) -> Learner:
         key = json.dumps(asdict(model_cfg), sort_keys=True)
@@ -78,7 +79,7 @@ class ExperimentContext:
     def train_stage(self, kind: str, learner: Learner, train_cfg: TrainConfig, train_idx: np.ndarray,
                     targets: np.ndarray, test_idx: np.ndarray, seed: int) -> StageResult:
         """Train on `targets[train_idx]`, save the weights, predict the test set. Cached by its inputs."""
-        spec = {"data": self._fingerprint, "model": asdict(learner.cfg), "model_id": learner.model_id,
+        spec = {"data": self.fingerprint, "model": asdict(learner.cfg), "model_id": learner.model_id,
                 "train": asdict(train_cfg), "seed": seed, "train_idx": digest(train_idx),
                 "targets": digest(targets[train_idx]), "test_idx": digest(test_idx)}
 
@@ -96,7 +97,7 @@ class ExperimentContext:
     def label_stage(self, trained: StageResult, learner: Learner, train_cfg: TrainConfig, train_idx: np.ndarray,
                     label_idx: np.ndarray, seed: int) -> StageResult:
         """The trained model's class probabilities on `label_idx`: the weak labels, kept as an artifact."""
-        spec = {"model_stage": trained.key, "label_idx": digest(label_idx), "data": self._fingerprint}
+        spec = {"model_stage": trained.key, "label_idx": digest(label_idx), "data": self.fingerprint}
 
         def compute(workdir: Path):
             model = learner.load(trained.path / "model.pt", train_idx, seed)
@@ -129,10 +130,9 @@ def default_run_name(exp: ExperimentConfig) -> str:
     return "-".join(p.replace("/", "_") for p in parts if p)
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=2, default=float))
-    os.replace(tmp, path)
+def run_directory(exp: ExperimentConfig) -> Path:
+    """`<out_dir>/<name>`, the name derived from the config unless `name` is set."""
+    return Path(exp.run.out_dir) / (exp.run.name or default_run_name(exp))
 
 
 def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
@@ -141,8 +141,8 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
 
     run = exp.run
     spec = PROTOCOLS.get(run.protocol)
-    name = run.name or default_run_name(exp)
-    run_dir = Path(run.out_dir) / name
+    run_dir = run_directory(exp)
+    name = run_dir.name
     device = dist.init_distributed(pick_device(run.device))  # joins the process group under torchrun/accelerate
     main = dist.is_main()  # only rank 0 writes the run directory and logs
     if main:
@@ -162,7 +162,7 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
             metrics = spec.run_seed(ctx, seed)
             per_seed[seed] = metrics
             if main:
-                write_json_atomic(run_dir / "seeds" / f"{seed}.json", {"seed": seed, **metrics})
+                atomic_write_json(run_dir / "seeds" / f"{seed}.json", {"seed": seed, **metrics})
             logger.log({"seed": seed, **metrics}, "seed")
         summary = aggregate(per_seed)
         results = {"complete": True, "name": name, "protocol": run.protocol, "seeds": list(run.seeds),
@@ -170,7 +170,7 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
                    "per_seed": per_seed, "summary": summary}
         if not main:
             return results
-        write_json_atomic(run_dir / "results.json", results)
+        atomic_write_json(run_dir / "results.json", results)
         logger.summary({k: v["mean"] for k, v in summary.items()} | {f"{k}_ci95": v["ci95"] for k, v in summary.items()})
         columns, rows = transfer_rows(name, summary)
         logger.table("transfer_table", columns, rows)

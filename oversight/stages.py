@@ -33,6 +33,11 @@ def stage_key(kind: str, spec: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def digest(array: np.ndarray) -> str:
+    """A short hash of an array's bytes: how stage specs name index sets and targets."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
 @dataclass
 class StageResult:
     kind: str

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from oversight.atomic import atomic_write_json
 from oversight.errors import ConfigError
 from oversight.launch.slurm import SlurmConfig
 
@@ -150,21 +151,18 @@ def write_manifest(sweep: SweepConfig, runs: list[SweepRun]) -> Path:
     """`<out_dir>/_sweeps/<name>.json`: which runs make up the sweep, for `oversight compare <name>`."""
     out = sweep_out_dir(sweep).resolve()
     path = out / "_sweeps" / f"{sweep.name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"name": sweep.name, "sweep_file": sweep.path, "base": sweep.base, "out_dir": str(out),
                "runs": [{"name": r.name, "axes": r.axes, "overrides": r.overrides} for r in runs]}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(path)
+    atomic_write_json(path, payload)
     return path
 
 
 def is_finished(exp) -> bool:
     """A run counts as done when its results.json is complete and it ran this exact config."""
     from oversight.config import config_to_yaml
-    from oversight.experiment import default_run_name
+    from oversight.experiment import run_directory
 
-    run_dir = Path(exp.run.out_dir) / (exp.run.name or default_run_name(exp))
+    run_dir = run_directory(exp)
     try:
         done = json.loads((run_dir / "results.json").read_text()).get("complete")
         return bool(done) and (run_dir / "config.yaml").read_text() == config_to_yaml(exp)

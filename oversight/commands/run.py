@@ -29,7 +29,7 @@ def submit_to_slurm(config: str, overrides: list[str], wait: bool) -> int:
     from pathlib import Path
 
     from oversight.config import load_config
-    from oversight.experiment import default_run_name
+    from oversight.experiment import run_directory
     from oversight.launch.slurm import SlurmConfig, split_slurm_overrides, submit_run
 
     overrides, slurm_values = split_slurm_overrides(overrides)
@@ -38,7 +38,7 @@ def submit_to_slurm(config: str, overrides: list[str], wait: bool) -> int:
     exp = load_config(config, overrides)  # fail on a bad key here, not in the queue
     out_dir = Path(exp.run.out_dir).resolve()
     overrides = [*overrides, f"out_dir={out_dir}"]  # the job may start in another directory
-    name = exp.run.name or default_run_name(exp)
+    name = run_directory(exp).name
     folder = Path(slurm.folder or out_dir / "_slurm" / name)
     job = submit_run(config, overrides, slurm, folder, name)
     print(f"submitted job {job.job_id} for run {name}; logs in {folder}; results in {out_dir / name}")

@@ -13,7 +13,6 @@ Per k: k{k}_judge_acc, and per agent k{k}_debate_acc_{agent} and k{k}_honest_win
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from oversight.debate.digits_game import debate_outcomes, make_agent, move_order
 from oversight.errors import ConfigError
 from oversight.metrics import pgr
 from oversight.protocols.base import register_protocol
-from oversight.stages import StageResult
+from oversight.stages import StageResult, digest
 
 AGENTS = ("greedy", "search", "random")
 
@@ -73,7 +72,7 @@ def one_thread() -> Iterator[None]:
 def judge_stage(ctx, data: Digits, train_idx: np.ndarray, k: int | None, seed: int) -> tuple[Judge, StageResult]:
     """Train (or reuse) the judge on k random pixels; k=None trains the full-image ceiling."""
     cfg: JudgeConfig = ctx.protocol_cfg.judge
-    spec = {"data": data.fingerprint(), "train_idx": _digest(train_idx), "k": k, "judge": asdict(cfg), "seed": seed}
+    spec = {"data": data.fingerprint(), "train_idx": digest(np.asarray(train_idx, dtype="<i8")), "k": k, "judge": asdict(cfg), "seed": seed}
 
     def compute(workdir: Path):
         start = time.time()
@@ -93,7 +92,7 @@ def debate_stage(ctx, data: Digits, idx: np.ndarray, judge: Judge, trained: Stag
     """Every debated image against all nine liars, honest played by `agent`; moves kept as arrays."""
     cfg: DigitsDebateConfig = ctx.protocol_cfg
     liar = cfg.liar or agent
-    spec = {"judge": trained.key, "images": _digest(idx), "k": k, "agent": agent, "honest_first": cfg.honest_first,
+    spec = {"judge": trained.key, "images": digest(np.asarray(idx, dtype="<i8")), "k": k, "agent": agent, "honest_first": cfg.honest_first,
             "beam": cfg.beam if "search" in (agent, liar) else None, "seed": seed if "random" in (agent, liar) else None}
     if liar != agent:  # only then, so that caches of same-agent debates stay valid
         spec["liar"] = liar
@@ -110,8 +109,6 @@ def debate_stage(ctx, data: Digits, idx: np.ndarray, judge: Judge, trained: Stag
     return {"debate_acc": meta["debate_acc"], "honest_win_rate": meta["honest_win_rate"]}
 
 
-def _digest(array: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array, dtype="<i8").tobytes()).hexdigest()[:16]
 
 
 def _stage(ctx, kind: str, spec: dict, compute, seed: int) -> StageResult:

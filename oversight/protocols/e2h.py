@@ -84,8 +84,7 @@ def cross_w2s(ctx, split, hard_test_probs: np.ndarray, seed: int) -> dict[str, f
     weak_stage = ctx.train_stage("easy_weak", weak, cfg.weak.train, split.easy_train, gold, test, seed)
     label_stage = ctx.label_stage(weak_stage, weak, cfg.weak.train, split.easy_train, split.hard_train, seed)
     weak_probs = label_stage.arrays()["probs"]
-    targets = np.zeros_like(gold)
-    targets[split.hard_train] = weak_probs
+    targets = ctx.targets_from(weak_probs, split.hard_train)
     student_train = replace(cfg.strong.train, loss=proto.student_loss)
     student_stage = ctx.train_stage("e2h_student", strong, student_train, split.hard_train, targets, test, seed)
 

@@ -64,9 +64,9 @@ def chain_split(n: int, weak_train: int, link_train: int, links: int, test: int,
     """W2S's split with B cut into `links` consecutive chunks of `link_train`; one link = W2S exactly."""
     need = weak_train + links * link_train + test
     if need > n:
-        raise DataError(f"the chain needs {need} examples (weak_train {weak_train} + {links} links × strong_train "
+        raise DataError(f"split needs {need} examples (weak_train {weak_train} + {links} × strong_train "
                         f"{link_train} + test {test}) but the dataset has {n}")
-    # the same draws as experiment.make_split, so a 2-model chain reproduces W2S's stages
+    # W2S (experiment.make_split) is the one-link case, so a 2-model chain reproduces its stages
     order = np.random.default_rng(data_seed).permutation(n)
     test_idx, rest = np.sort(order[:test]), order[test:]
     rest = np.random.default_rng(10_000 + seed).permutation(rest)

@@ -41,10 +41,7 @@ def run_w2s(ctx, seed: int) -> dict[str, float]:
     ceiling_stage = ctx.train_stage("ceiling", strong, cfg.strong.train, split.strong_train, gold, split.test, seed)
 
     weak_probs = label_stage.arrays()["probs"]
-    if proto.hard_labels:
-        weak_probs = np.eye(len(ctx.dataset.classes), dtype=np.float32)[weak_probs.argmax(-1)]
-    student_targets = np.zeros_like(gold)
-    student_targets[split.strong_train] = weak_probs
+    student_targets = ctx.targets_from(weak_probs, split.strong_train, hard=proto.hard_labels)
     student_train = replace(cfg.strong.train, loss=proto.student_loss)
     student_stage = ctx.train_stage("student", strong, student_train, split.strong_train, student_targets, split.test, seed)
 

@@ -79,8 +79,4 @@ def passed_labels(ctx, trained, learner, train_cfg, train_idx: np.ndarray, label
                   hard: bool) -> np.ndarray:
     """Targets for the next model: the trained model's probabilities (or argmax) on `label_idx`, zero elsewhere."""
     probs = ctx.label_stage(trained, learner, train_cfg, train_idx, label_idx, seed).arrays()["probs"]
-    if hard:
-        probs = np.eye(probs.shape[1], dtype=np.float32)[probs.argmax(-1)]
-    targets = np.zeros_like(ctx.gold_targets())
-    targets[label_idx] = probs
-    return targets
+    return ctx.targets_from(probs, label_idx, hard=hard)

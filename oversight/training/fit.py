@@ -19,7 +19,7 @@ from oversight.training.batching import FeatureSource, TokenSource, tokenize
 from oversight.training.classifier import ClassifierConfig, build_feature_head, build_text_classifier
 from oversight.training.device import seed_everything
 from oversight.training.features import cached_features
-from oversight.training.trainer import TrainConfig, predict, train
+from oversight.training.trainer import TrainConfig, predict, train, trainable_state
 
 
 @dataclass
@@ -91,8 +91,8 @@ class Learner:
                        self.ws.device, train_cfg.bf16, desc=desc)
 
     def save(self, model: torch.nn.Module, path: Path) -> None:
-        trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-        state = {k: v for k, v in model.state_dict().items() if k in trainable or "head" in k or k in ("mean", "std")}
+        state = trainable_state(model)
+        state.update({k: v for k, v in model.state_dict().items() if k in ("mean", "std")})  # a probe's standardization
         torch.save(state, path)
 
     def load(self, path: Path, train_idx: np.ndarray, seed: int) -> torch.nn.Module:

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from oversight.atomic import atomic_write_bytes
 from oversight.data.catalog import DATASETS
 from oversight.data.config import DataConfig
 from oversight.data.dataset import TextDataset
-from oversight.data.sources.pypi import atomic_write_bytes, cache_root, release_file
+from oversight.data.sources.pypi import cache_root, release_file
 from oversight.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)

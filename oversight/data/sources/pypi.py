@@ -17,32 +17,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin
 
+from oversight.atomic import FILE_MODE
 from oversight.errors import DataError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INDEX = "https://pypi.org/simple"
-_MODE = 0o644  # mkstemp creates 0600 files; the cache may be shared between users
 
 
 def cache_root() -> Path:
     """`$OVERSIGHT_CACHE`, else `~/.cache/oversight`."""
     return Path(os.environ.get("OVERSIGHT_CACHE") or Path.home() / ".cache" / "oversight")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and `os.replace`: a reader (or a killed
-    writer) never leaves a half-written file under the final name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, _MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Links(HTMLParser):
@@ -86,7 +71,7 @@ def download_verified(url: str, sha256: str, dest: Path) -> None:
                 out.write(chunk)
         if digest.hexdigest() != sha256:
             raise DataError(f"sha256 mismatch for {url}: got {digest.hexdigest()}, index says {sha256}")
-        os.chmod(tmp, _MODE)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, dest)
     except (urllib.error.URLError, OSError) as e:
         raise DataError(f"download of {url} failed: {e}") from e
