@@ -124,9 +124,12 @@ def validate(exp: ExperimentConfig) -> None:
     for role in ("weak", "strong"):
         getattr(run, role).model.validate()
         getattr(run, role).train.validate()
-    for key in ("weak_train", "strong_train", "test"):
+    for key in ("strong_train", "test"):
         if getattr(run.split, key) <= 0:
             raise ConfigError(f"split.{key} must be positive")
+    judge_supervised = run.protocol == "judging" or getattr(exp.protocol, "supervision", "weak") != "weak"
+    if run.split.weak_train < 0 or (run.split.weak_train == 0 and not judge_supervised):
+        raise ConfigError("split.weak_train must be positive (0 only when a judge, not a weak model, supervises)")
 
 
 # Keys that name where/how a run is recorded, not what it computes; excluded from the run's hash.

@@ -155,7 +155,8 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
                        tags, enabled=main)
     try:
         dataset = load_dataset_from_config(run.data) if spec.uses_dataset else None
-        ws = Workspace(device=device, feature_cache=Path(run.out_dir) / "_features", offline=run.offline, log=logger.log)
+        ws = Workspace(device=device, feature_cache=Path(run.out_dir) / "_features", offline=run.offline, log=logger.log,
+                       table=logger.table if main else None, run_dir=run_dir)
         ctx = ExperimentContext(exp, dataset, StageStore(Path(run.out_dir) / "_stages"), ws)
         per_seed = {}
         for seed in run.seeds:
@@ -175,6 +176,8 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
         columns, rows = transfer_rows(name, summary)
         logger.table("transfer_table", columns, rows)
         print(format_table(name, summary))
+        if spec.summary_table is not None:
+            print(spec.summary_table(summary))
         print(f"results: {run_dir / 'results.json'}")
         return results
     finally:

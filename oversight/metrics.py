@@ -54,3 +54,13 @@ def mean_ci95(values: list[float]) -> tuple[float, float, int]:
         return float(xs[0]), float("nan"), 1
     half = stats.t.ppf(0.975, len(xs) - 1) * xs.std(ddof=1) / math.sqrt(len(xs))
     return float(xs.mean()), float(half), len(xs)
+
+
+def bootstrap_ci(values: np.ndarray, reps: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """Percentile 95% interval of the mean of per-item `values`, resampling items (NaN if reps=0 or empty)."""
+    xs = np.asarray(values, dtype=np.float64)
+    if reps <= 0 or len(xs) == 0:
+        return float("nan"), float("nan")
+    draws = np.random.default_rng(seed).integers(0, len(xs), size=(reps, len(xs)))
+    means = xs[draws].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))

@@ -30,12 +30,14 @@ class ProtocolSpec:
     run_seed: SeedRunner
     description: str
     uses_dataset: bool = True  # False: the protocol loads its own data; the `data:` section is not read
+    summary_table: Callable[[dict], str] | None = None  # extra table printed after the run, from the seed summary
 
 
 PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol")
 
 
-def register_protocol(name: str, config_cls: type, uses_dataset: bool = True) -> Callable[[SeedRunner], SeedRunner]:
+def register_protocol(name: str, config_cls: type, uses_dataset: bool = True,
+                      summary_table: Callable[[dict], str] | None = None) -> Callable[[SeedRunner], SeedRunner]:
     """Decorate `run_seed(ctx, seed)`; e.g. `@register_protocol("w2s", W2SConfig)`.
 
     `uses_dataset=False` for a protocol that brings its own data: `ctx.dataset` is then None.
@@ -43,7 +45,7 @@ def register_protocol(name: str, config_cls: type, uses_dataset: bool = True) ->
 
     def decorate(fn: SeedRunner) -> SeedRunner:
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, uses_dataset), doc)
+        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, uses_dataset, summary_table), doc)
         return fn
 
     return decorate

@@ -38,6 +38,8 @@ class Workspace:
     feature_cache: Path
     offline: bool | None = None
     log: object = None  # callable(metrics: dict, stage: str) or None
+    table: object = None  # callable(name, columns, rows): a wandb table, or None
+    run_dir: Path | None = None  # the run's directory, for artifacts a protocol publishes (transcripts)
 
 
 class Learner:

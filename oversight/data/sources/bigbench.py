@@ -195,6 +195,16 @@ def vitaminc(cfg: DataConfig) -> TextDataset:
     return task_dataset("vitaminc", "vitaminc_fact_verification", _claim_evidence)
 
 
+@DATASETS.register("vitaminc_binary")
+def vitaminc_binary(cfg: DataConfig) -> TextDataset:
+    """VitaminC claims the evidence supports (True) or refutes (False); "Neither" dropped. Hidden-evidence debate."""
+    ds = vitaminc(cfg)
+    keep = [ds.classes.index("True"), ds.classes.index("False")]
+    ds = ds.subset(np.flatnonzero(np.isin(ds.labels, keep)))
+    ds.name = "vitaminc_binary"
+    return ds.with_classes(["True", "False"])
+
+
 @DATASETS.register("formal_fallacies")
 def formal_fallacies(cfg: DataConfig) -> TextDataset:
     """Formal fallacies with negated premises: is the syllogism valid or invalid (14k)."""

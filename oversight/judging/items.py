@@ -1,0 +1,67 @@
+"""Judging items: a question, two candidate answers, and a passage only the strong roles read.
+
+`ItemsConfig` says how a dataset row becomes an item: which column is the passage (the hidden
+evidence), which is the question, and how much of the passage the judge may see (`judge_words`:
+the first k words, as the sparse-pixel judge of Irving et al. 2018 sees k pixels). Binary datasets
+debate their two classes; with more classes the gold answer faces one distractor drawn per item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from oversight.data import TextDataset
+from oversight.errors import ConfigError, DataError
+
+
+@dataclass
+class ItemsConfig:
+    passage_column: str = ""  # column holding the hidden passage ("" = the example text itself)
+    question_column: str = ""  # column filling {question} in the template ("" = no per-item question)
+    question_template: str = "Which answer is correct?"  # what every role is asked; may use {question}
+    judge_words: int = 0  # the judge also sees the passage's first k words (0 = nothing of it)
+    verdict_prefix: str = "The correct answer is"  # opening of the judge's reply; the answer word follows
+
+
+@dataclass
+class Item:
+    index: int  # dataset row
+    question: str  # the filled question template
+    passage: str  # hidden from the judge
+    judge_view: str  # what of the passage the judge sees ("" = nothing)
+    answers: list[str]  # the two answers argued over, in canonical order
+    classes: list[int]  # class index of each answer
+    correct: int  # position of the gold answer in `answers`
+
+
+def build_items(ds: TextDataset, indices: np.ndarray, cfg: ItemsConfig, seed: int) -> list[Item]:
+    """Items for `indices`; for > 2 classes the distractor is drawn from a seed fixed per row."""
+    passages = _column(ds, cfg.passage_column) if cfg.passage_column else ds.texts
+    questions = _column(ds, cfg.question_column) if cfg.question_column else None
+    if "{question}" in cfg.question_template and questions is None:
+        raise ConfigError("items.question_template uses {question} but items.question_column is empty")
+    items = []
+    for i in map(int, indices):
+        gold = int(ds.labels[i])
+        if len(ds.classes) == 2:
+            classes = [0, 1]
+        else:
+            others = [c for c in range(len(ds.classes)) if c != gold]
+            distractor = others[np.random.default_rng([seed, i]).integers(len(others))]
+            classes = sorted([gold, distractor])
+        passage = str(passages[i])
+        if not passage.strip():
+            raise DataError(f"{ds.name}: row {i} has an empty passage")
+        question = cfg.question_template.format(question=questions[i] if questions is not None else "")
+        words = passage.split()
+        view = " ".join(words[: cfg.judge_words]) + (" ..." if len(words) > cfg.judge_words else "") if cfg.judge_words else ""
+        items.append(Item(i, question, passage, view, [ds.classes[c] for c in classes], classes, classes.index(gold)))
+    return items
+
+
+def _column(ds: TextDataset, name: str) -> list:
+    if name not in ds.columns:
+        raise DataError(f"{ds.name} has no column {name!r} (columns: {sorted(ds.columns)})")
+    return ds.columns[name]

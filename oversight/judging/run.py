@@ -1,0 +1,122 @@
+"""Run one judging protocol on a pool of items as two cached stages, then score it.
+
+Stage `transcripts` (the strong roles speak) is keyed by the items, the protocol and the roles it
+uses; stage `verdicts` by the transcripts and the judge. Changing only the judge reuses every
+transcript. The verdict stage writes `transcripts.jsonl` (one line per item: what each role said,
+what the judge read and decided); a copy lands in the run directory and a wandb table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from oversight.judging.base import JUDGING, Material
+from oversight.judging.config import JudgingConfig
+from oversight.judging.items import Item, build_items
+from oversight.judging.judge import Verdicts, judge_items
+from oversight.judging.lm import ChatLM
+from oversight.metrics import bootstrap_ci
+from oversight.stages import digest
+from oversight.training import distributed as dist
+
+TABLE_COLUMNS = ["protocol", "index", "gold", "judge_pick", "p_gold", "judge_view", "transcript"]
+
+
+@dataclass
+class Judged:
+    protocol: str
+    items: list[Item]
+    probs: np.ndarray  # (n, n_classes) judged class probabilities, mass on the two debated answers
+    metrics: dict[str, float]
+
+
+def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: int) -> Judged:
+    spec = JUDGING.get(name)
+    items = build_items(ctx.dataset, indices, cfg.items, seed)
+    device, offline = ctx.ws.device, ctx.ws.offline
+    gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "protocol": name,
+                "items": asdict(cfg.items), "roles": {r: asdict(cfg.role(r)) for r in spec.roles}, "seed": seed,
+                **_protocol_settings(name, cfg)}
+
+    def make(workdir: Path):
+        start = time.time()
+        roles = {r: ChatLM(cfg.role(r), device, offline) for r in spec.roles}
+        materials = spec.make(items, roles, cfg, seed)
+        with open(workdir / "materials.jsonl", "w") as f:
+            for m in materials:
+                f.write(json.dumps({"views": m.views, "record": m.record}) + "\n")
+        return {"seconds": time.time() - start, "n": len(items), "seed": seed}, {}
+
+    made = ctx._run_stage(f"transcripts_{name}", gen_spec, make, seed)
+    materials = [Material(**json.loads(line)) for line in (made.path / "materials.jsonl").read_text().splitlines()]
+    judge_spec = {"transcripts": made.key, "judge": asdict(cfg.judge), "prefix": cfg.items.verdict_prefix}
+
+    def decide(workdir: Path):
+        start = time.time()
+        lm = ChatLM(cfg.judge.lm, device, offline)
+        verdicts = judge_items(cfg.judge, lm, items, [m.views for m in materials], cfg.items.verdict_prefix + " ", seed,
+                               label=f"{name} (seed {seed})")
+        _write_transcripts(workdir / "transcripts.jsonl", name, items, materials, verdicts)
+        acc = float((verdicts.probs.argmax(-1) == [it.correct for it in items]).mean())
+        return ({"judge_acc": acc, "seconds": time.time() - start, "seed": seed},
+                {"probs": verdicts.probs, "order_probs": verdicts.order_probs, "failed": verdicts.failed})
+
+    decided = ctx._run_stage(f"verdicts_{name}", judge_spec, decide, seed)
+    arrays = decided.arrays()
+    verdicts = Verdicts(arrays["probs"], arrays["order_probs"], arrays["failed"], [])
+    metrics = score(items, materials, verdicts, spec, cfg.bootstrap, seed)
+    _publish(ctx, decided.path / "transcripts.jsonl", name, seed)
+    probs = np.zeros((len(items), len(ctx.dataset.classes)), dtype=np.float32)
+    for i, it in enumerate(items):
+        probs[i, it.classes] = verdicts.probs[i]
+    return Judged(name, items, probs, metrics)
+
+
+def score(items: list[Item], materials: list[Material], verdicts: Verdicts, spec, reps: int, seed: int) -> dict[str, float]:
+    correct = (verdicts.probs.argmax(-1) == np.array([it.correct for it in items])).astype(np.float64)
+    raw = (verdicts.order_probs.mean(1).argmax(-1) == np.array([it.correct for it in items])).astype(np.float64)
+    lo, hi = bootstrap_ci(correct, reps, seed)
+    out = {"judge_acc": float(correct.mean()), "judge_acc_lo": lo, "judge_acc_hi": hi, "judge_acc_raw": float(raw.mean()),
+           "parse_failure_rate": float(verdicts.failed.mean())}
+    if spec.extra_metrics is not None:
+        out.update(spec.extra_metrics(items, materials, verdicts))
+    return out
+
+
+def _protocol_settings(name: str, cfg: JudgingConfig) -> dict:
+    """The rules a protocol's transcripts depend on (so other protocols' caches survive changes)."""
+    if name in ("debate", "consultancy"):
+        return {"rounds": cfg.rounds, **({"mode": cfg.debate_mode} if name == "debate" else {})}
+    if name in ("candidate", "critique"):
+        return {"planted_fraction": cfg.planted_fraction, "quote_words": cfg.quote_words}
+    return {}
+
+
+def _write_transcripts(path: Path, name: str, items: list[Item], materials: list[Material], verdicts: Verdicts) -> None:
+    with open(path, "w") as f:
+        for i, (it, m) in enumerate(zip(items, materials)):
+            row = {"protocol": name, "index": it.index, "question": it.question, "answers": it.answers,
+                   "gold": it.answers[it.correct], "judge_view": it.judge_view, "passage": it.passage,
+                   "judge_reads": m.views, "verdict_probs": verdicts.probs[i].tolist(),
+                   "order_probs": verdicts.order_probs[i].tolist(), "parse_failed": verdicts.failed[i].tolist(),
+                   "judge_replies": verdicts.replies[i], **m.record}
+            f.write(json.dumps(row) + "\n")
+
+
+def _publish(ctx, path: Path, name: str, seed: int) -> None:
+    """Copy the transcripts into the run directory and log them as a wandb table."""
+    if not dist.is_main() or ctx.ws.run_dir is None:
+        return
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    out = Path(ctx.ws.run_dir) / "transcripts" / f"{name}-seed{seed}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(path.read_bytes())
+    if ctx.ws.table is not None:
+        table = [[name, r["index"], r["gold"], r["answers"][int(np.argmax(r["verdict_probs"]))],
+                  r["verdict_probs"][r["answers"].index(r["gold"])], r["judge_view"], r["judge_reads"][0]] for r in rows]
+        ctx.ws.table(f"transcripts/{name}/seed{seed}", TABLE_COLUMNS, table)

@@ -1,0 +1,159 @@
+"""Every judging protocol end to end on a real tiny chat model (SmolLM2-135M-Instruct, packaged),
+real reviews (BIG-bench multiemo), real offline wandb; a few items and a few tokens per turn.
+
+Checks the invariants rather than the quality a 135M model reaches: both presentation orders
+judged and kept, quotes marked, transcripts saved and logged, the parse-failure guard, stage
+reuse, and judged labels feeding the weak-to-strong student with one config line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from oversight.config import load_config
+from oversight.experiment import run_directory, run_experiment
+from oversight.judging.quotes import find_quotes, is_verified
+
+CONFIG = "configs/debate_sentiment.yaml"
+RUN = ["data.max_examples=200", "split.strong_train=6", "split.test=40", "strong.model.model=minilm-l3",
+       "strong.train.epochs=2"]
+ROLES = ["debater.max_new_tokens=6", "critic.max_new_tokens=12", "bootstrap=200"]
+TINY = RUN + [f"judging.{r}" for r in ROLES]
+ALL = ["direct", "direct_passage", "consultancy", "debate", "candidate", "critique"]
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    out = tmp_path_factory.mktemp("judging")
+    exp = load_config(CONFIG, [*TINY, f"out_dir={out}", "judging.transfer=[direct,debate]"])
+    return out, run_directory(exp), run_experiment(exp)
+
+
+def test_every_protocol_reports_accuracy_interval_and_transfer(finished):
+    _, _, results = finished
+    s = {k: v["mean"] for k, v in results["summary"].items()}
+    for p in ALL:
+        assert 0 <= s[f"{p}_judge_acc_lo"] <= s[f"{p}_judge_acc"] <= s[f"{p}_judge_acc_hi"] <= 1
+        assert s[f"{p}_parse_failure_rate"] == 0  # logprob verdicts always parse
+    assert s["weak_acc"] == s["direct_judge_acc"]
+    for p in ("direct", "debate"):
+        assert 0 <= s[f"{p}_student_acc"] <= 1
+    assert s["student_acc"] == s["debate_student_acc"]
+    assert 0 <= s["debate_honest_win_rate"] <= 1 and 0 <= s["debate_order_consistency"] <= 1
+    assert "consultancy_acc_honest_consultant" in s and "critique_detection_rate" in s
+
+
+def test_transcripts_keep_both_orders_and_mark_quotes(finished):
+    _, run_dir, _ = finished
+    for p in ALL:
+        rows = lines(run_dir / "transcripts" / f"{p}-seed0.jsonl")
+        assert len(rows) == 6
+        for r in rows:
+            order = np.array(r["order_probs"])
+            assert order.shape == (2, 2) and np.allclose(order.sum(1), 1)
+            assert len(r["judge_reads"]) == 2
+            if p == "direct":  # the judge alone reads no material, only the question and its partial view
+                assert r["judge_reads"] == ["", ""]
+    for r in lines(run_dir / "transcripts" / "debate-seed0.jsonl"):
+        assert len(r["turns"]) == 2 and all(len(rnd) == 2 for rnd in r["turns"])  # rounds × sides
+        first, swapped = r["judge_reads"]
+        assert f"Debater 1 (argues {r['answers'][0]})" in first and f"Debater 1 (argues {r['answers'][1]})" in swapped
+        for rnd in r["turns"]:
+            for text in rnd:
+                for _, _, quote in find_quotes(text):
+                    mark = "(verified quote)" if is_verified(quote, r["passage"]) else "(UNVERIFIED"
+                    assert f'"{quote}" {mark}' in first
+    consult = lines(run_dir / "transcripts" / "consultancy-seed0.jsonl")
+    for r in consult:
+        assert (r["argued"] == r["gold"]) == r["honest"]
+    for r in lines(run_dir / "transcripts" / "critique-seed0.jsonl"):
+        assert r["tampered"] == (r["edit"] is not None)
+        assert (r["answers"][r["candidate_answer"]] == r["gold"]) != r["tampered"]
+        assert r["critique"] and (r["names_error"] is None) == (not r["tampered"])
+
+
+def test_transcripts_logged_to_offline_wandb(finished):
+    _, run_dir, _ = finished
+    (wandb_run,) = (run_dir / "wandb").glob("offline-run-*")
+    for p in ALL:
+        (table,) = (wandb_run / "files" / "media" / "table" / "transcripts" / p).glob("seed0_*.table.json")
+        data = json.loads(table.read_text())
+        assert data["columns"][:3] == ["protocol", "index", "gold"] and len(data["data"]) == 6
+
+
+def test_w2s_supervision_debate_is_one_line_and_reuses_transcripts(finished, capsys):
+    out, _, judged = finished
+    capsys.readouterr()
+    results = run_experiment(load_config("configs/w2s_debate.yaml", [*RUN, *(f"w2s.judging.{r}" for r in ROLES), f"out_dir={out}"]))
+    shown = capsys.readouterr().out
+    assert "transcripts_debate reused" in shown and "verdicts_debate reused" in shown
+    s = {k: v["mean"] for k, v in results["summary"].items()}
+    assert s["weak_acc"] == s["debate_judge_acc"] == judged["summary"]["debate_judge_acc"]["mean"]
+    assert s["ceiling_acc"] == judged["summary"]["ceiling_acc"]["mean"]  # the same ceiling stage
+
+
+def test_sequential_debate_and_a_new_judge_reuse_nothing_they_should_not(finished, capsys):
+    out, _, _ = finished
+    capsys.readouterr()
+    exp = load_config(CONFIG, [*TINY, f"out_dir={out}", "judging.protocols=[direct,debate]", "judging.transfer=[]",
+                               "judging.debate_mode=sequential", "judging.judge.calibrate=false"])
+    results = run_experiment(exp)
+    shown = capsys.readouterr().out
+    assert "transcripts_direct reused" in shown and "verdicts_direct done" in shown  # only the judge changed
+    assert "transcripts_debate done" in shown
+    rows = lines(run_directory(exp) / "transcripts" / "debate-seed0.jsonl")
+    assert {r["mode"] for r in rows} == {"sequential"} and {r["first_speaker"] for r in rows} <= {0, 1}
+    s = results["summary"]
+    probs = np.array([r["verdict_probs"] for r in rows])
+    order = np.array([r["order_probs"] for r in rows])
+    assert np.allclose(probs, order.mean(1))  # uncalibrated: the item's verdict is the mean of both orders
+    assert s["debate_judge_acc"]["mean"] == np.mean(probs.argmax(1) == [r["answers"].index(r["gold"]) for r in rows])
+
+
+def _cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WANDB_MODE": "disabled"}
+    return subprocess.run([sys.executable, "-m", "oversight.cli", *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def test_generated_verdicts_are_parsed_and_unparsable_ones_fail_loudly(tmp_path):
+    common = ["run", str(Path(CONFIG).resolve()), *TINY, f"out_dir={tmp_path}", "judging.protocols=[direct]",
+              "judging.transfer=[]", "judging.judge.verdict=generate", "wandb.mode=disabled"]
+    ok = _cli(*common, "judging.judge.lm.max_new_tokens=4", "judging.judge.max_parse_failure=1.0", cwd=Path.cwd())
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    (run,) = [p for p in tmp_path.iterdir() if p.name.startswith("judging-")]
+    rows = lines(run / "transcripts" / "direct-seed0.jsonl")
+    assert all(len(r["judge_replies"]) == 2 for r in rows)
+    rate = json.loads((run / "results.json").read_text())["summary"]["direct_parse_failure_rate"]["mean"]
+    assert rate == np.mean([f for r in rows for f in r["parse_failed"]])
+
+    bad = _cli(*common, "judging.items.verdict_prefix=Well,", "judging.judge.lm.max_new_tokens=1",
+               "judging.judge.max_parse_failure=0.0", "name=bad", cwd=Path.cwd())
+    assert bad.returncode == 2
+    (line,) = [ln for ln in bad.stderr.splitlines() if ln.startswith("error:")]
+    assert "of judge verdicts name no answer (limit 0%)" in line
+    assert not (tmp_path / "bad" / "results.json").exists()
+    assert len(list((tmp_path / "_stages" / "verdicts_direct").glob("*/.complete"))) == 1  # the good run's only
+
+
+def test_bad_judging_config_names_the_key(tmp_path):
+    for override, message in [("judging.protocols=[debate]", "must include direct"),
+                              ("judging.protocols=[direct,duel]", "unknown protocols ['duel']"),
+                              ("judging.debate_mode=parallel", "debate_mode must be simultaneous | sequential"),
+                              ("judging.judge.verdict=vote", "judge.verdict must be logprob | generate"),
+                              ("w2s.supervision=debat", "w2s.supervision must be weak or a judging protocol")]:
+        args = ["run", CONFIG, override, f"out_dir={tmp_path}"]
+        if override.startswith("w2s"):
+            args = ["run", "configs/w2s_default.yaml", override, f"out_dir={tmp_path}"]
+        done = _cli(*args, "--print-config", cwd=Path.cwd())
+        assert done.returncode == 2 and message in done.stderr, (override, done.stderr[-500:])

@@ -1,0 +1,122 @@
+"""Assisted judging, the parts that need no model: quote verification, verdict parsing, planted
+errors, item building, bootstrap intervals, and the judge's view of both presentation orders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oversight.data import TextDataset
+from oversight.errors import ConfigError, DataError
+from oversight.judging.items import ItemsConfig, build_items
+from oversight.judging.judge import ORDERS, calibrate, judge_conversation, parse_verdict
+from oversight.judging.planted import names_error, plant_error
+from oversight.judging.protocols.debate import _debater_turn, transcript
+from oversight.judging.quotes import is_verified, mark_quotes
+from oversight.metrics import bootstrap_ci
+
+PASSAGE = "The hotel was clean, and the staff were friendly. We paid 120 dollars per night."
+
+
+def test_quotes_verified_by_normalized_match():
+    assert is_verified("the STAFF were   friendly", PASSAGE)  # case, whitespace, punctuation ignored
+    assert is_verified("hotel was clean", PASSAGE)
+    assert not is_verified("the staff were rude", PASSAGE)
+    assert not is_verified("otel was", PASSAGE)  # whole words only
+    text, verified, total = mark_quotes('It says "the staff were friendly" and "the room was dirty".', PASSAGE)
+    assert (verified, total) == (1, 2)
+    assert '"the staff were friendly" (verified quote)' in text
+    assert '"the room was dirty" (UNVERIFIED: not in the passage)' in text
+    assert mark_quotes("no quotes here", PASSAGE) == ("no quotes here", 0, 0)
+
+
+def test_parse_verdict_takes_the_first_answer_named():
+    answers = ["positive", "negative"]
+    assert parse_verdict("Negative, clearly. Not positive.", answers) == 1
+    assert parse_verdict("positive", answers) == 0
+    assert parse_verdict("nonpositive vibes", answers) is None  # whole words only
+    assert parse_verdict("I cannot tell.", answers) is None
+
+
+def test_planted_number_edit_is_known_and_nameable():
+    edit = plant_error("We paid 120 dollars per night.", np.random.default_rng(0))
+    assert edit.kind == "number" and edit.original == "120" and edit.changed != "120"
+    assert edit.tampered == f"We paid {edit.changed} dollars per night."
+    assert names_error('The text says "We paid 120 dollars", not more.', edit)
+    assert not names_error(f"It says {edit.changed} dollars.", edit)
+
+
+def test_planted_negation_and_antonym_edits():
+    kinds = {plant_error("The staff were friendly.", np.random.default_rng(s)).kind for s in range(20)}
+    assert kinds == {"negation", "antonym"}
+    for s in range(20):
+        edit = plant_error("The staff were friendly.", np.random.default_rng(s))
+        if edit.kind == "negation":
+            assert edit.tampered == "The staff were not friendly." and edit.original == "were friendly."
+        else:
+            assert edit.tampered == "The staff were rude." and edit.original == "friendly."
+    assert plant_error("Lovely sunsets everywhere", np.random.default_rng(0)) is None
+
+
+def _dataset(classes=("negative", "positive")) -> TextDataset:
+    texts = ["awful food and rude staff", "a lovely quiet room", "nothing worked at all", "great value"]
+    labels = [classes[0], classes[-1], classes[0], classes[1 % len(classes)]]
+    return TextDataset.from_raw_labels("tiny", texts, labels, {"claim": ["c1", "c2", "c3", "c4"]}, classes)
+
+
+def test_items_binary_and_partial_view():
+    items = build_items(_dataset(), np.arange(4), ItemsConfig(judge_words=2), seed=0)
+    assert [it.answers for it in items] == [["negative", "positive"]] * 4
+    assert [it.correct for it in items] == [0, 1, 0, 1]
+    assert items[0].judge_view == "awful food ..." and items[3].judge_view == "great value"
+
+
+def test_items_multiclass_pick_gold_and_one_distractor():
+    ds = _dataset(("a", "b", "c"))
+    items = build_items(ds, np.arange(4), ItemsConfig(), seed=3)
+    for it in items:
+        assert len(it.answers) == 2 and it.classes == sorted(it.classes)
+        assert it.classes[it.correct] == ds.labels[it.index]
+    again = build_items(ds, np.arange(4), ItemsConfig(), seed=3)
+    assert [it.answers for it in again] == [it.answers for it in items]
+
+
+def test_items_errors_name_the_problem():
+    with pytest.raises(DataError, match="no column 'evidence'"):
+        build_items(_dataset(), np.arange(2), ItemsConfig(passage_column="evidence"), 0)
+    with pytest.raises(ConfigError, match="question_column is empty"):
+        build_items(_dataset(), np.arange(2), ItemsConfig(question_template="Is {question} true?"), 0)
+
+
+def test_judge_sees_answers_and_sides_in_both_orders():
+    item = build_items(_dataset(), np.arange(1), ItemsConfig(judge_words=1), 0)[0]
+    first, swapped = (judge_conversation(item, "", order)[0]["content"] for order in ORDERS)
+    assert "Possible answers: negative or positive." in first
+    assert "Possible answers: positive or negative." in swapped
+    assert "awful ..." in first and "food" not in first  # the judge never reads the rest
+    turns = [["neg says", "pos says"]]
+    assert "Debater 1 (argues negative): neg says" in transcript(item, turns, (0, 1))
+    assert "Debater 1 (argues positive): pos says" in transcript(item, turns, (1, 0))
+
+
+def test_sequential_second_speaker_hears_the_first():
+    item = build_items(_dataset(), np.arange(1), ItemsConfig(), 0)[0]
+    second = _debater_turn(item, 1, [], ["my point", ""], 0)[0]["content"]
+    first = _debater_turn(item, 0, [], ["", ""], 0)[0]["content"]
+    assert "opponent: my point" in second and "opponent" not in first
+    assert f"Text: {item.passage}" in first  # debaters read the whole passage
+
+
+def test_calibrate_removes_a_constant_preference():
+    p1 = np.array([0.9, 0.8, 0.95, 0.7])
+    out = calibrate(np.stack([1 - p1, p1], 1))
+    logit = np.log(out[:, 1] / out[:, 0])
+    assert abs(logit.mean()) < 1e-9 and np.all(np.diff(np.argsort(out[:, 1])) == np.diff(np.argsort(p1)))
+
+
+def test_bootstrap_interval():
+    xs = np.array([1.0] * 70 + [0.0] * 30)
+    lo, hi = bootstrap_ci(xs, 2000, seed=0)
+    assert lo < 0.7 < hi and 0.05 < hi - lo < 0.25  # binomial: ±1.96·sqrt(.21/100) ≈ ±0.09
+    assert bootstrap_ci(np.ones(5), 100, 0) == (1.0, 1.0)
+    assert all(np.isnan(bootstrap_ci(xs, 0, 0)))
