@@ -64,7 +64,7 @@ def test_transcripts_keep_both_orders_and_mark_quotes(finished):
             assert order.shape == (2, 2) and np.allclose(order.sum(1), 1)
             assert len(r["judge_reads"]) == 2
             if p == "direct":  # the judge alone reads no material, only the question and its partial view
-                assert r["judge_reads"] == ["", ""]
+                assert r["judge_reads"] == [r["judge_view"]] * 2 and r["judge_view"].startswith("Review: ")
     for r in lines(run_dir / "transcripts" / "debate-seed0.jsonl"):
         assert len(r["turns"]) == 2 and all(len(rnd) == 2 for rnd in r["turns"])  # rounds × sides
         first, swapped = r["judge_reads"]
@@ -157,3 +157,20 @@ def test_bad_judging_config_names_the_key(tmp_path):
             args = ["run", "configs/w2s_default.yaml", override, f"out_dir={tmp_path}"]
         done = _cli(*args, "--print-config", cwd=Path.cwd())
         assert done.returncode == 2 and message in done.stderr, (override, done.stderr[-500:])
+
+
+def test_trained_classifier_judge_is_cross_fitted_on_the_same_transcripts(finished, capsys):
+    out, _, _ = finished
+    capsys.readouterr()
+    exp = load_config(CONFIG, [*TINY, f"out_dir={out}", "judging.protocols=[direct,debate]", "judging.transfer=[]",
+                               "judging.judge.kind=classifier", "judging.judge.folds=2", "judging.judge.train.epochs=3"])
+    results = run_experiment(exp)
+    shown = capsys.readouterr().out
+    assert "transcripts_debate reused" in shown and "verdicts_debate done" in shown  # only the judge changed
+    rows = lines(run_directory(exp) / "transcripts" / "debate-seed0.jsonl")
+    order = np.array([r["order_probs"] for r in rows])
+    assert order.shape == (6, 2, 2) and np.allclose(order.sum(-1), 1)
+    assert 0 <= results["summary"]["debate_judge_acc"]["mean"] <= 1
+    # cross-fitting: two folds, each judged by a model that never trained on it
+    (stage,) = [p for p in (out / "_stages" / "verdicts_debate").iterdir() if (p / "fold1").is_dir()]
+    assert (stage / "fold0").is_dir()

@@ -8,6 +8,7 @@ import pytest
 
 from oversight.data import TextDataset
 from oversight.errors import ConfigError, DataError
+from oversight.judging.base import judge_material
 from oversight.judging.items import ItemsConfig, build_items
 from oversight.judging.judge import ORDERS, calibrate, judge_conversation, parse_verdict
 from oversight.judging.planted import names_error, plant_error
@@ -68,7 +69,8 @@ def test_items_binary_and_partial_view():
     items = build_items(_dataset(), np.arange(4), ItemsConfig(judge_words=2), seed=0)
     assert [it.answers for it in items] == [["negative", "positive"]] * 4
     assert [it.correct for it in items] == [0, 1, 0, 1]
-    assert items[0].judge_view == "awful food ..." and items[3].judge_view == "great value"
+    assert items[0].judge_view == "Text: awful food ..." and items[3].judge_view == "Text: great value"
+    assert items[0].passage_line == "Text: awful food and rude staff"
 
 
 def test_items_multiclass_pick_gold_and_one_distractor():
@@ -89,11 +91,10 @@ def test_items_errors_name_the_problem():
 
 
 def test_judge_sees_answers_and_sides_in_both_orders():
-    item = build_items(_dataset(), np.arange(1), ItemsConfig(judge_words=1), 0)[0]
-    first, swapped = (judge_conversation(item, "", order)[0]["content"] for order in ORDERS)
-    assert "Possible answers: negative or positive." in first
-    assert "Possible answers: positive or negative." in swapped
-    assert "awful ..." in first and "food" not in first  # the judge never reads the rest
+    item = build_items(_dataset(), np.arange(1), ItemsConfig(judge_words=1, passage_label="Review"), 0)[0]
+    first, swapped = (judge_conversation(item, judge_material(item), order)[0]["content"] for order in ORDERS)
+    assert first == "Which is correct: negative or positive?\nReview: awful ..."  # the judge never reads the rest
+    assert swapped == "Which is correct: positive or negative?\nReview: awful ..."
     turns = [["neg says", "pos says"]]
     assert "Debater 1 (argues negative): neg says" in transcript(item, turns, (0, 1))
     assert "Debater 1 (argues positive): pos says" in transcript(item, turns, (1, 0))
@@ -104,7 +105,7 @@ def test_sequential_second_speaker_hears_the_first():
     second = _debater_turn(item, 1, [], ["my point", ""], 0)[0]["content"]
     first = _debater_turn(item, 0, [], ["", ""], 0)[0]["content"]
     assert "opponent: my point" in second and "opponent" not in first
-    assert f"Text: {item.passage}" in first  # debaters read the whole passage
+    assert f"Text: {item.passage}" in first and "Which is correct: negative or positive?" in first  # the whole passage
 
 
 def test_calibrate_removes_a_constant_preference():

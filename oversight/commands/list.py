@@ -1,4 +1,4 @@
-"""`oversight list`: the registered protocols, datasets, losses, difficulty measures and models."""
+"""`oversight list`: the registered protocols, datasets, losses, difficulty measures, judging protocols and models."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import argparse
 def cmd_list(args: argparse.Namespace) -> int:
     from oversight.data import DATASETS
     from oversight.difficulty import DIFFICULTIES
+    from oversight.judging import protocols as _judging  # noqa: F401  (fills JUDGING)
+    from oversight.judging.base import JUDGING
     from oversight.models import MODELS
     from oversight.protocols import PROTOCOLS
     from oversight.training.losses import LOSSES
 
-    for title, registry in (("protocols", PROTOCOLS), ("datasets", DATASETS), ("losses", LOSSES), ("difficulty measures (e2h)", DIFFICULTIES)):
+    for title, registry in (("protocols", PROTOCOLS), ("datasets", DATASETS), ("losses", LOSSES), ("difficulty measures (e2h)", DIFFICULTIES),
+                            ("judging protocols (judging, w2s.supervision)", JUDGING)):
         print(f"{title}:")
         for name in registry:
             print(f"  {name:<22} {registry.describe(name)}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight.judging.items import ask
 from oversight.registry import Registry
 
 
@@ -56,8 +57,10 @@ def honest_win_rate(items, verdicts) -> float:
 
 def strong_prompt(item, instruction: str, history: str = "") -> list[dict[str, str]]:
     """A strong role's conversation: it reads the full passage."""
-    parts = [f"Text: {item.passage}", item.question, f"Possible answers: {item.answers[0]} or {item.answers[1]}."]
-    if history:
-        parts.append(history)
-    parts.append(instruction)
-    return [{"role": "user", "content": "\n\n".join(parts)}]
+    parts = [ask(item, item.answers), item.passage_line, history, instruction]
+    return [{"role": "user", "content": "\n\n".join(p for p in parts if p)}]
+
+
+def judge_material(item, text: str = "") -> str:
+    """What the judge reads after the question: its partial view of the passage, then `text`."""
+    return "\n\n".join(p for p in (item.judge_view, text) if p)

@@ -20,7 +20,8 @@ from oversight.errors import ConfigError, DataError
 class ItemsConfig:
     passage_column: str = ""  # column holding the hidden passage ("" = the example text itself)
     question_column: str = ""  # column filling {question} in the template ("" = no per-item question)
-    question_template: str = "Which answer is correct?"  # what every role is asked; may use {question}
+    question_template: str = "Which is correct: {answers}?"  # what every role is asked; {answers} = "a or b", {question} = the column
+    passage_label: str = "Text"  # how the passage is introduced, e.g. "Review", "Evidence"
     judge_words: int = 0  # the judge also sees the passage's first k words (0 = nothing of it)
     verdict_prefix: str = "The correct answer is"  # opening of the judge's reply; the answer word follows
 
@@ -30,7 +31,8 @@ class Item:
     index: int  # dataset row
     question: str  # the filled question template
     passage: str  # hidden from the judge
-    judge_view: str  # what of the passage the judge sees ("" = nothing)
+    judge_view: str  # the line showing what of the passage the judge sees ("" = nothing)
+    passage_line: str  # the passage as the strong roles read it ("Review: ...")
     answers: list[str]  # the two answers argued over, in canonical order
     classes: list[int]  # class index of each answer
     correct: int  # position of the gold answer in `answers`
@@ -54,11 +56,18 @@ def build_items(ds: TextDataset, indices: np.ndarray, cfg: ItemsConfig, seed: in
         passage = str(passages[i])
         if not passage.strip():
             raise DataError(f"{ds.name}: row {i} has an empty passage")
-        question = cfg.question_template.format(question=questions[i] if questions is not None else "")
+        question = cfg.question_template.format(question=questions[i] if questions is not None else "", answers="{answers}")
         words = passage.split()
         view = " ".join(words[: cfg.judge_words]) + (" ..." if len(words) > cfg.judge_words else "") if cfg.judge_words else ""
-        items.append(Item(i, question, passage, view, [ds.classes[c] for c in classes], classes, classes.index(gold)))
+        items.append(Item(i, question, passage, f"{cfg.passage_label}: {view}" if view else "", f"{cfg.passage_label}: {passage}",
+                          [ds.classes[c] for c in classes], classes, classes.index(gold)))
     return items
+
+
+def ask(item: Item, answers: list[str]) -> str:
+    """The question with the answers in the order given."""
+    listed = f"{answers[0]} or {answers[1]}"
+    return item.question.replace("{answers}", listed) if "{answers}" in item.question else f"{item.question} ({listed})"
 
 
 def _column(ds: TextDataset, name: str) -> list:

@@ -17,20 +17,30 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from oversight.errors import ConfigError, OversightError
-from oversight.judging.items import Item
+from oversight.judging.items import Item, ask
 from oversight.judging.lm import ChatLM, Conversation, LMConfig
+from oversight.training.classifier import ClassifierConfig
+from oversight.training.trainer import TrainConfig
 
 ORDERS = ((0, 1), (1, 0))  # canonical, swapped
 
 
 @dataclass
 class JudgeConfig:
-    lm: LMConfig = field(default_factory=lambda: LMConfig(max_new_tokens=8))  # the judge's model
-    verdict: str = "logprob"  # logprob: score the answers | generate: write a verdict and parse it
+    kind: str = "lm"  # lm: a chat LM judges | classifier: a small classifier trained on gold labels (trained_judge.py)
+    lm: LMConfig = field(default_factory=lambda: LMConfig(max_new_tokens=8))  # kind=lm: the judge's model
+    verdict: str = "logprob"  # kind=lm: logprob scores the answers | generate writes a verdict that is parsed
     calibrate: bool = True  # subtract the pool's mean log-odds (removes a constant preference for one answer)
     max_parse_failure: float = 0.2  # generate: a larger share of unparsable verdicts fails the run
+    classifier: ClassifierConfig = field(default_factory=lambda: ClassifierConfig(model="minilm-l3", max_length=256))  # kind=classifier
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=20, lr=1e-3, batch_size=16, weight_decay=1.0))  # kind=classifier
+    folds: int = 4  # kind=classifier: cross-fitting folds over the pool
 
     def __post_init__(self) -> None:
+        if self.kind not in ("lm", "classifier"):
+            raise ConfigError(f"judge.kind must be lm | classifier, got {self.kind!r}")
+        if self.folds < 2:
+            raise ConfigError(f"judge.folds must be >= 2, got {self.folds}")
         if self.verdict not in ("logprob", "generate"):
             raise ConfigError(f"judge.verdict must be logprob | generate, got {self.verdict!r}")
         if not 0 <= self.max_parse_failure <= 1:
@@ -46,14 +56,9 @@ class Verdicts:
 
 
 def judge_conversation(item: Item, material: str, order: tuple[int, int]) -> Conversation:
-    answers = [item.answers[k] for k in order]
-    lines = [item.question, f"Possible answers: {answers[0]} or {answers[1]}."]
-    if item.judge_view:
-        lines.append(f'You can see only the start of the text: "{item.judge_view}"')
-    if material:
-        lines.append(material)
-    lines.append(f"Which answer is correct, {answers[0]} or {answers[1]}?")
-    return [{"role": "user", "content": "\n\n".join(lines)}]
+    """The question (answers listed in `order`), then the protocol's material: all the judge reads."""
+    parts = [ask(item, [item.answers[k] for k in order]), material]
+    return [{"role": "user", "content": "\n".join(p for p in parts if p)}]
 
 
 def parse_verdict(reply: str, answers: list[str]) -> int | None:

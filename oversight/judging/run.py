@@ -20,6 +20,7 @@ from oversight.judging.config import JudgingConfig
 from oversight.judging.items import Item, build_items
 from oversight.judging.judge import Verdicts, judge_items
 from oversight.judging.lm import ChatLM
+from oversight.judging.trained_judge import classifier_verdicts
 from oversight.metrics import bootstrap_ci
 from oversight.stages import digest
 from oversight.training import distributed as dist
@@ -58,9 +59,12 @@ def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: i
 
     def decide(workdir: Path):
         start = time.time()
-        lm = ChatLM(cfg.judge.lm, device, offline)
-        verdicts = judge_items(cfg.judge, lm, items, [m.views for m in materials], cfg.items.verdict_prefix + " ", seed,
-                               label=f"{name} (seed {seed})")
+        views = [m.views for m in materials]
+        if cfg.judge.kind == "classifier":
+            verdicts = classifier_verdicts(cfg.judge, ctx.ws, items, views, seed, workdir)
+        else:
+            lm = ChatLM(cfg.judge.lm, device, offline)
+            verdicts = judge_items(cfg.judge, lm, items, views, cfg.items.verdict_prefix + " ", seed, label=f"{name} (seed {seed})")
         _write_transcripts(workdir / "transcripts.jsonl", name, items, materials, verdicts)
         acc = float((verdicts.probs.argmax(-1) == [it.correct for it in items]).mean())
         return ({"judge_acc": acc, "seconds": time.time() - start, "seed": seed},

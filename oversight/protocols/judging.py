@@ -34,6 +34,7 @@ class JudgingProtocolConfig(JudgingConfig):
     transfer: list[str] = field(default_factory=lambda: ["direct", "debate"])  # whose judged labels train a student
     headline: str = "debate"  # the transferred protocol reported as student_acc / pgr
     student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="xent"))  # student loss on judged labels
+    hard_labels: bool = True  # students learn the judge's verdicts (argmax), not its uncalibrated probabilities
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -63,7 +64,7 @@ def run_judging_protocols(ctx, seed: int) -> dict[str, float]:
         ceiling = ctx.train_stage("ceiling", strong, ctx.cfg.strong.train, split.strong_train, ctx.gold_targets(), split.test, seed)
         metrics["ceiling_acc"] = accuracy(ceiling.arrays()["test_probs"], test_labels)
         for name in cfg.transfer:
-            student = student_on_labels(ctx, judged[name].probs, split, seed, cfg.student_loss, kind=f"student_{name}")
+            student = student_on_labels(ctx, judged[name].probs, split, seed, cfg.student_loss, cfg.hard_labels, f"student_{name}")
             metrics[f"{name}_student_acc"] = accuracy(student.arrays()["test_probs"], test_labels)
             metrics[f"{name}_pgr"] = pgr(weak, metrics[f"{name}_student_acc"], metrics["ceiling_acc"])
     head = {"weak_acc": weak, "student_acc": metrics.get(f"{cfg.headline}_student_acc", math.nan),

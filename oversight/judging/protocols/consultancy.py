@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oversight.judging.base import Material, register_judging, strong_prompt
+from oversight.judging.base import Material, judge_material, register_judging, strong_prompt
 from oversight.judging.quotes import mark_quotes
 
 
@@ -42,7 +42,7 @@ def consultancy(items, roles, cfg, seed) -> list[Material]:
     for it, ans, h, said in zip(items, argued, honest, turns):
         marked = [mark_quotes(t, it.passage) for t in said]
         body = "\n".join(f"Round {r + 1}: {text}" for r, (text, _, _) in enumerate(marked))
-        view = f'A consultant who read the full text argues for "{ans}":\n{body}'
+        view = judge_material(it, f'A consultant who read the full text argues for "{ans}":\n{body}')
         materials.append(Material([view, view], {"honest": h, "argued": ans, "turns": said,
                                                  "verified_quotes": sum(v for _, v, _ in marked),
                                                  "quotes": sum(t for _, _, t in marked)}))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oversight.judging.base import Material, honest_win_rate, register_judging, strong_prompt
+from oversight.judging.base import Material, honest_win_rate, judge_material, register_judging, strong_prompt
 from oversight.judging.judge import ORDERS
 from oversight.judging.quotes import mark_quotes
 
@@ -23,7 +23,7 @@ def transcript(item, turns: list[list[str]], order: tuple[int, int], marks: bool
         for pos, k in enumerate(order):
             text = mark_quotes(said[k], item.passage)[0] if marks else said[k]
             lines.append(f"Round {r + 1}, Debater {pos + 1} (argues {item.answers[k]}): {text}")
-    return "Two debaters who read the full text argue:\n" + "\n".join(lines)
+    return judge_material(item, "Two debaters who read the full text argue:\n" + "\n".join(lines))
 
 
 def debate_metrics(items, materials, verdicts) -> dict[str, float]:
