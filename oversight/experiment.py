@@ -92,7 +92,7 @@ class ExperimentContext:
             acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())
             return {"test_acc": acc, "seconds": time.time() - start, "seed": seed}, {"test_probs": test_probs}
 
-        return self._run_stage(kind, spec, compute, seed)
+        return self.run_stage(kind, spec, compute, seed)
 
     def label_stage(self, trained: StageResult, learner: Learner, train_cfg: TrainConfig, train_idx: np.ndarray,
                     label_idx: np.ndarray, seed: int) -> StageResult:
@@ -105,9 +105,9 @@ class ExperimentContext:
             acc = float((probs.argmax(-1) == self.dataset.labels[label_idx]).mean())
             return {"label_acc": acc, "seed": seed}, {"probs": probs, "indices": np.asarray(label_idx)}
 
-        return self._run_stage("labels", spec, compute, seed)
+        return self.run_stage("labels", spec, compute, seed)
 
-    def _run_stage(self, kind: str, spec: dict, compute, seed: int) -> StageResult:
+    def run_stage(self, kind: str, spec: dict, compute, seed: int) -> StageResult:
         result = self.store.run(kind, spec, compute)
         verb = "reused" if result.reused else "done"
         summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float))}

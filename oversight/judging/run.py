@@ -53,7 +53,7 @@ def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: i
                 f.write(json.dumps({"views": m.views, "record": m.record}) + "\n")
         return {"seconds": time.time() - start, "n": len(items), "seed": seed}, {}
 
-    made = ctx._run_stage(f"transcripts_{name}", gen_spec, make, seed)
+    made = ctx.run_stage(f"transcripts_{name}", gen_spec, make, seed)
     materials = [Material(**json.loads(line)) for line in (made.path / "materials.jsonl").read_text().splitlines()]
     judge_spec = {"transcripts": made.key, "judge": asdict(cfg.judge), "prefix": cfg.items.verdict_prefix}
 
@@ -70,7 +70,7 @@ def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: i
         return ({"judge_acc": acc, "seconds": time.time() - start, "seed": seed},
                 {"probs": verdicts.probs, "order_probs": verdicts.order_probs, "failed": verdicts.failed})
 
-    decided = ctx._run_stage(f"verdicts_{name}", judge_spec, decide, seed)
+    decided = ctx.run_stage(f"verdicts_{name}", judge_spec, decide, seed)
     arrays = decided.arrays()
     verdicts = Verdicts(arrays["probs"], arrays["order_probs"], arrays["failed"], [])
     metrics = score(items, materials, verdicts, spec, cfg.bootstrap, seed)

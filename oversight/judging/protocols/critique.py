@@ -35,7 +35,7 @@ def detection_metrics(items, materials, verdicts) -> dict[str, float]:
            "false_alarm_rate": float(rejects[~tampered].mean()) if (~tampered).any() else float("nan")}
     named = [m.record["names_error"] for m in materials if m.record.get("names_error") is not None]
     if named:
-        out["critique_names_error"] = float(np.mean(named))
+        out["names_error_rate"] = float(np.mean(named))
     return out
 
 
