@@ -174,3 +174,15 @@ def test_trained_classifier_judge_is_cross_fitted_on_the_same_transcripts(finish
     # cross-fitting: two folds, each judged by a model that never trained on it
     (stage,) = [p for p in (out / "_stages" / "verdicts_debate").iterdir() if (p / "fold1").is_dir()]
     assert (stage / "fold0").is_dir()
+
+
+def test_chat_lm_sampling_is_seeded_and_plain_rendering_works():
+    from oversight.judging.lm import ChatLM, LMConfig
+
+    lm = ChatLM(LMConfig(temperature=1.0, max_new_tokens=8))
+    convs = [[{"role": "user", "content": "Say something about cats."}]] * 2
+    first, again, other = lm.generate(convs, seed=1), lm.generate(convs, seed=1), lm.generate(convs, seed=2)
+    assert first == again and first != other
+    greedy = ChatLM(LMConfig(chat_template="off"))
+    assert greedy.render(convs[0], "Answer:") == "user: Say something about cats.\n\nassistant:Answer:"
+    assert greedy.generate(convs[:1], seed=1) == greedy.generate(convs[:1], seed=2)  # greedy ignores the seed
