@@ -85,6 +85,13 @@ class TextDataset:
             columns={k: [v[i] for i in idx] for k, v in self.columns.items()},
         )
 
+    def only_classes(self, class_names: Sequence[str], name: str) -> TextDataset:
+        """The rows of the listed classes only, with the classes in that order, renamed `name`."""
+        keep = [self.classes.index(c) for c in class_names]
+        ds = self.subset(np.flatnonzero(np.isin(self.labels, keep)))
+        ds.name = name
+        return ds.with_classes(class_names)
+
     def class_counts(self) -> dict[str, int]:
         counts = np.bincount(self.labels, minlength=len(self.classes))
         return {c: int(n) for c, n in zip(self.classes, counts, strict=True)}

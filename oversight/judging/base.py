@@ -1,8 +1,9 @@
 """What a judging protocol is: given items and the strong roles, produce for each item the text
 the judge reads (once per presentation order) and a transcript record.
 
-Register with `@register_judging("name", roles=("debater",))`; `roles` names the language models
-the protocol speaks through, so only they enter its cache key. `extra_metrics(items, materials,
+Register with `@register_judging("name", roles=("debater",), settings=("rounds",))`; `roles` names
+the language models the protocol speaks through and `settings` the `JudgingConfig` fields its
+transcripts depend on, so only those enter its cache key. `extra_metrics(items, materials,
 verdicts)` may add protocol-specific numbers (honest win rate, planted-error detection, ...).
 """
 
@@ -29,16 +30,17 @@ class JudgingSpec:
     name: str
     make: Callable[..., list[Material]]  # make(items, roles, cfg, seed) -> one Material per item
     roles: tuple[str, ...]  # LM roles used: "debater", "critic"
+    settings: tuple[str, ...]  # JudgingConfig fields the transcripts depend on, e.g. "rounds"
     extra_metrics: Callable[..., dict[str, float]] | None = None  # (items, materials, verdicts) -> metrics
 
 
 JUDGING: Registry[JudgingSpec] = Registry("judging protocol")
 
 
-def register_judging(name: str, roles: tuple[str, ...] = (), extra_metrics=None):
+def register_judging(name: str, roles: tuple[str, ...] = (), settings: tuple[str, ...] = (), extra_metrics=None):
     def decorate(fn):
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        JUDGING.add(name, JudgingSpec(name, fn, roles, extra_metrics), doc)
+        JUDGING.add(name, JudgingSpec(name, fn, roles, settings, extra_metrics), doc)
         return fn
 
     return decorate
@@ -53,6 +55,13 @@ def honest_win_rate(items, verdicts) -> float:
     correct = np.array([it.correct for it in items])
     picks = verdicts.order_probs.argmax(-1)  # (n, 2 orders)
     return float((picks == correct[:, None]).mean())
+
+
+def quote_rate(materials, prefix: str = "") -> float:
+    """Verified share of all quotes, from the records' `<prefix>verified_quotes` / `<prefix>quotes` counts."""
+    verified = sum(m.record[f"{prefix}verified_quotes"] for m in materials)
+    total = sum(m.record[f"{prefix}quotes"] for m in materials)
+    return verified / total if total else float("nan")
 
 
 def strong_prompt(item, instruction: str, history: str = "") -> list[dict[str, str]]:

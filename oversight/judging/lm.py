@@ -105,9 +105,9 @@ class ChatLM:
         prompt_ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         if all(len(ids) == 1 for ids in option_ids):  # one forward per prompt: read the next-token logits
             first = [ids[0] for ids in option_ids]
-            scores = np.concatenate([self._last_logprobs(prompt_ids, batch)[:, first] for batch in self._batches(prompt_ids)])
-            order = np.concatenate(self._batches(prompt_ids))
-            scores = scores[np.argsort(order)]
+            batches = self._batches(prompt_ids)
+            scores = np.concatenate([self._last_logprobs(prompt_ids, batch)[:, first] for batch in batches])
+            scores = scores[np.argsort(np.concatenate(batches))]
         else:  # prompt and option tokenized apart and joined, so the option's tokens are the same in every prompt
             scores = self._sequence_scores(prompt_ids, option_ids)
         scores -= scores.max(axis=1, keepdims=True)

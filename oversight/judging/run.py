@@ -42,7 +42,7 @@ def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: i
     device, offline = ctx.ws.device, ctx.ws.offline
     gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "protocol": name,
                 "items": asdict(cfg.items), "roles": {r: asdict(cfg.role(r)) for r in spec.roles}, "seed": seed,
-                **_protocol_settings(name, cfg)}
+                **{key: getattr(cfg, key) for key in spec.settings}}
 
     def make(workdir: Path):
         start = time.time()
@@ -82,23 +82,15 @@ def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: i
 
 
 def score(items: list[Item], materials: list[Material], verdicts: Verdicts, spec, reps: int, seed: int) -> dict[str, float]:
-    correct = (verdicts.probs.argmax(-1) == np.array([it.correct for it in items])).astype(np.float64)
-    raw = (verdicts.order_probs.mean(1).argmax(-1) == np.array([it.correct for it in items])).astype(np.float64)
+    gold = np.array([it.correct for it in items])
+    correct = (verdicts.probs.argmax(-1) == gold).astype(np.float64)
+    raw = (verdicts.order_probs.mean(1).argmax(-1) == gold).astype(np.float64)
     lo, hi = bootstrap_ci(correct, reps, seed)
     out = {"judge_acc": float(correct.mean()), "judge_acc_lo": lo, "judge_acc_hi": hi, "judge_acc_raw": float(raw.mean()),
            "parse_failure_rate": float(verdicts.failed.mean())}
     if spec.extra_metrics is not None:
         out.update(spec.extra_metrics(items, materials, verdicts))
     return out
-
-
-def _protocol_settings(name: str, cfg: JudgingConfig) -> dict:
-    """The rules a protocol's transcripts depend on (so other protocols' caches survive changes)."""
-    if name in ("debate", "consultancy"):
-        return {"rounds": cfg.rounds, **({"mode": cfg.debate_mode} if name == "debate" else {})}
-    if name in ("candidate", "critique"):
-        return {"planted_fraction": cfg.planted_fraction, "quote_words": cfg.quote_words}
-    return {}
 
 
 def _write_transcripts(path: Path, name: str, items: list[Item], materials: list[Material], verdicts: Verdicts) -> None:

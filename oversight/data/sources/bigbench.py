@@ -18,8 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from oversight.atomic import atomic_write_bytes
 from oversight.data.catalog import DATASETS
 from oversight.data.config import DataConfig
@@ -162,11 +160,7 @@ def multiemo(cfg: DataConfig) -> TextDataset:
 @DATASETS.register("multiemo_binary")
 def multiemo_binary(cfg: DataConfig) -> TextDataset:
     """MultiEmo English sentences, positive vs negative only (neutral/ambivalent dropped)."""
-    ds = multiemo(cfg)
-    keep = [ds.classes.index("negative"), ds.classes.index("positive")]
-    ds = ds.subset(np.flatnonzero(np.isin(ds.labels, keep)))
-    ds.name = "multiemo_binary"
-    return ds.with_classes(["negative", "positive"])
+    return multiemo(cfg).only_classes(["negative", "positive"], "multiemo_binary")
 
 
 _HYPERBATON = re.compile(r'.*: a " (?P<option_a>.*) " b " (?P<option_b>.*) " \?', re.DOTALL)
@@ -198,11 +192,7 @@ def vitaminc(cfg: DataConfig) -> TextDataset:
 @DATASETS.register("vitaminc_binary")
 def vitaminc_binary(cfg: DataConfig) -> TextDataset:
     """VitaminC claims the evidence supports (True) or refutes (False); "Neither" dropped. Hidden-evidence debate."""
-    ds = vitaminc(cfg)
-    keep = [ds.classes.index("True"), ds.classes.index("False")]
-    ds = ds.subset(np.flatnonzero(np.isin(ds.labels, keep)))
-    ds.name = "vitaminc_binary"
-    return ds.with_classes(["True", "False"])
+    return vitaminc(cfg).only_classes(["True", "False"], "vitaminc_binary")
 
 
 @DATASETS.register("formal_fallacies")

@@ -16,6 +16,8 @@ from oversight.judging.base import Material, judge_material, register_judging, s
 from oversight.judging.planted import PlantedEdit, names_error, plant_error
 from oversight.judging.quotes import mark_quotes
 
+PLANTING = ("planted_fraction", "quote_words")  # the settings every candidate depends on
+
 
 def make_candidate(item, cfg, seed: int) -> tuple[str, PlantedEdit | None]:
     """The candidate text and, if tampered, its planted edit."""
@@ -47,7 +49,7 @@ def _candidates(items, cfg, seed):
     return made, records
 
 
-@register_judging("candidate", extra_metrics=detection_metrics)
+@register_judging("candidate", settings=PLANTING, extra_metrics=detection_metrics)
 def candidate(items, roles, cfg, seed) -> list[Material]:
     """The judge sees a candidate answer (tampered for a planted share) without a critique."""
     made, records = _candidates(items, cfg, seed)
@@ -55,7 +57,7 @@ def candidate(items, roles, cfg, seed) -> list[Material]:
             for it, (text, _), rec in zip(items, made, records)]
 
 
-@register_judging("critique", roles=("critic",), extra_metrics=detection_metrics)
+@register_judging("critique", roles=("critic",), settings=PLANTING, extra_metrics=detection_metrics)
 def critique(items, roles, cfg, seed) -> list[Material]:
     """A critic who read the passage critiques the candidate answer; the judge reads both."""
     made, records = _candidates(items, cfg, seed)

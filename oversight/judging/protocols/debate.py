@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oversight.judging.base import Material, honest_win_rate, judge_material, register_judging, strong_prompt
+from oversight.judging.base import Material, honest_win_rate, judge_material, quote_rate, register_judging, strong_prompt
 from oversight.judging.judge import ORDERS
 from oversight.judging.quotes import mark_quotes
 
@@ -30,13 +30,11 @@ def debate_metrics(items, materials, verdicts) -> dict[str, float]:
     out = {"honest_win_rate": honest_win_rate(items, verdicts),
            "order_consistency": float((verdicts.order_probs[:, 0].argmax(-1) == verdicts.order_probs[:, 1].argmax(-1)).mean())}
     for side in ("honest", "dishonest"):
-        v = sum(m.record[f"{side}_verified_quotes"] for m in materials)
-        t = sum(m.record[f"{side}_quotes"] for m in materials)
-        out[f"{side}_verified_quote_rate"] = v / t if t else float("nan")
+        out[f"{side}_verified_quote_rate"] = quote_rate(materials, f"{side}_")
     return out
 
 
-@register_judging("debate", roles=("debater",), extra_metrics=debate_metrics)
+@register_judging("debate", roles=("debater",), settings=("rounds", "debate_mode"), extra_metrics=debate_metrics)
 def debate(items, roles, cfg, seed) -> list[Material]:
     """Two debaters defend opposite answers for N rounds; the judge reads the transcript in both orders."""
     lm = roles["debater"]
