@@ -22,7 +22,7 @@ from oversight.judging.config import JudgingConfig
 from oversight.judging.run import run_judging
 from oversight.metrics import accuracy, pgr
 from oversight.protocols.base import register_protocol
-from oversight.protocols.w2s import student_on_labels
+from oversight.protocols.w2s import ceiling_stage, student_on_labels
 from oversight.training.losses import LossConfig
 
 ALL = ["direct", "direct_passage", "consultancy", "debate", "candidate", "critique"]
@@ -60,9 +60,7 @@ def run_judging_protocols(ctx, seed: int) -> dict[str, float]:
     test_labels = ctx.dataset.labels[split.test]
     weak = metrics["direct_judge_acc"]
     if cfg.transfer:
-        strong = ctx.learner(ctx.cfg.strong.model)
-        ceiling = ctx.train_stage("ceiling", strong, ctx.cfg.strong.train, split.strong_train, ctx.gold_targets(), split.test, seed)
-        metrics["ceiling_acc"] = accuracy(ceiling.arrays()["test_probs"], test_labels)
+        metrics["ceiling_acc"] = accuracy(ceiling_stage(ctx, split, seed).arrays()["test_probs"], test_labels)
         for name in cfg.transfer:
             student = student_on_labels(ctx, judged[name].probs, split, seed, cfg.student_loss, cfg.hard_labels, f"student_{name}")
             metrics[f"{name}_student_acc"] = accuracy(student.arrays()["test_probs"], test_labels)

@@ -47,17 +47,17 @@ def run_w2s(ctx, seed: int) -> dict[str, float]:
     labels = ctx.dataset.labels
     if proto.supervision != "weak":
         return _judged_w2s(ctx, split, seed)
-    weak, strong = ctx.learner(cfg.weak.model), ctx.learner(cfg.strong.model)
+    weak = ctx.learner(cfg.weak.model)
     weak_stage = ctx.train_stage("weak", weak, cfg.weak.train, split.weak_train, gold, split.test, seed)
     label_stage = ctx.label_stage(weak_stage, weak, cfg.weak.train, split.weak_train, split.strong_train, seed)
-    ceiling_stage = ctx.train_stage("ceiling", strong, cfg.strong.train, split.strong_train, gold, split.test, seed)
+    ceiling = ceiling_stage(ctx, split, seed)
 
     weak_probs = label_stage.arrays()["probs"]
     student_stage = student_on_labels(ctx, weak_probs, split, seed, proto.student_loss, proto.hard_labels)
 
     test_labels = labels[split.test]
     weak_test = weak_stage.arrays()["test_probs"]
-    ceiling_test = ceiling_stage.arrays()["test_probs"]
+    ceiling_test = ceiling.arrays()["test_probs"]
     student_test = student_stage.arrays()["test_probs"]
     metrics = {**test_metrics("weak", weak_test, test_labels), **test_metrics("ceiling", ceiling_test, test_labels),
                **test_metrics("student", student_test, test_labels)}
@@ -66,6 +66,12 @@ def run_w2s(ctx, seed: int) -> dict[str, float]:
     metrics["weak_label_acc"] = accuracy(weak_probs, labels[split.strong_train])
     metrics["student_weak_agreement"] = agreement(student_test, weak_test)
     return metrics
+
+
+def ceiling_stage(ctx, split, seed: int):
+    """The strong model trained on half B's gold labels, tested on the test split."""
+    return ctx.train_stage("ceiling", ctx.learner(ctx.cfg.strong.model), ctx.cfg.strong.train, split.strong_train,
+                           ctx.gold_targets(), split.test, seed)
 
 
 def student_on_labels(ctx, label_probs: np.ndarray, split, seed: int, loss: LossConfig, hard: bool = False,
@@ -82,8 +88,7 @@ def _judged_w2s(ctx, split, seed: int) -> dict[str, float]:
 
     proto, labels = ctx.protocol_cfg, ctx.dataset.labels
     judged = run_judging(ctx, proto.supervision, proto.judging, split.strong_train, seed)
-    ceiling = ctx.train_stage("ceiling", ctx.learner(ctx.cfg.strong.model), ctx.cfg.strong.train, split.strong_train,
-                              ctx.gold_targets(), split.test, seed)
+    ceiling = ceiling_stage(ctx, split, seed)
     student = student_on_labels(ctx, judged.probs, split, seed, proto.student_loss, proto.hard_labels,
                                 kind=f"student_{proto.supervision}")
     test_labels = labels[split.test]
