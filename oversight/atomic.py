@@ -7,6 +7,7 @@ result file that exists is a complete one.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -29,5 +30,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    if hasattr(value, "item") and hasattr(value, "dtype"):  # numpy scalars
+        return _finite_or_none(value.item())
+    if hasattr(value, "tolist"):  # numpy arrays
+        return _finite_or_none(value.tolist())
+    return value
+
+
+def strict_json(payload: Any, indent: int | None = 2) -> str:
+    """JSON any parser accepts: NaN and inf become null (an undefined metric), never bare `NaN`."""
+    return json.dumps(_finite_or_none(payload), indent=indent, allow_nan=False, default=str)
+
+
 def atomic_write_json(path: Path, payload: Any) -> None:
-    atomic_write_bytes(path, json.dumps(payload, indent=2, default=float).encode())
+    atomic_write_bytes(path, strict_json(payload).encode())

@@ -1,8 +1,9 @@
 """Compare finished runs: the transfer table across runs, plots, and the sweep's table in wandb.
 
 `compare(target)` takes a runs directory (every `*/results.json` in it) or a sweep name (the runs
-listed in `<out_dir>/_sweeps/<name>.json`). It prints weak, ceiling, student and PGR as mean ± 95%
-CI over seeds per run, writes `compare.json`/`compare.csv` and two PNGs (PGR vs model size per
+listed in `<out_dir>/_sweeps/<name>.json`). It prints weak, ceiling, student and PGR per run as
+the mean and 95% interval of each run's results.json (the paired bootstrap over seeds and test
+examples for headline metrics; an undefined PGR is shown as undefined), writes `compare.json`/`compare.csv` and two PNGs (PGR vs model size per
 loss; accuracy bars) to `<out_dir>/_compare/<name>/`.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from oversight.atomic import strict_json
 from oversight.errors import ConfigError
 
 METRICS = ("weak_acc", "ceiling_acc", "student_acc", "pgr")
@@ -31,9 +33,18 @@ class RunSummary:
     summary: dict[str, dict[str, Any]]  # metric → {mean, ci95, n, values}, as in results.json
     path: Path  # the run directory
 
-    def stat(self, key: str) -> tuple[float, float]:
+    def stat(self, key: str) -> tuple[float, float, float]:
+        """(mean, lo, hi) of a metric's 95% interval; NaN where undefined."""
         s = self.summary.get(key) or {}
-        return float(s.get("mean", math.nan)), float(s.get("ci95", math.nan))
+        mean = _number(s.get("mean"))
+        if "lo" in s:
+            return mean, _number(s.get("lo")), _number(s.get("hi"))
+        half = _number(s.get("ci95"))
+        return mean, mean - half, mean + half
+
+
+def _number(x: Any) -> float:
+    return math.nan if x is None else float(x)
 
 
 def _load_run(run_dir: Path) -> RunSummary | None:
@@ -69,10 +80,17 @@ def find_runs(target: str, out_dir: str | Path = "runs") -> tuple[str, list[RunS
     return title, runs
 
 
-def _cell(mean: float, ci: float) -> str:
+def _cell(mean: float, lo: float, hi: float) -> str:
     if math.isnan(mean):
-        return "nan"
-    return f"{mean:.3f}" if math.isnan(ci) else f"{mean:.3f} ± {ci:.3f}"
+        return "undefined"
+    return f"{mean:.3f}" if math.isnan(lo) else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def _errors(stats: list[tuple[float, float, float]]) -> list[list[float]]:
+    """matplotlib's asymmetric yerr from (mean, lo, hi); 0 where there is no interval."""
+    below = [0.0 if math.isnan(lo) else max(0.0, m - lo) for m, lo, _ in stats]
+    above = [0.0 if math.isnan(hi) else max(0.0, hi - m) for m, _, hi in stats]
+    return [below, above]
 
 
 def table_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
@@ -88,7 +106,7 @@ def format_compare(title: str, runs: list[RunSummary]) -> str:
     columns, rows = table_rows(runs)
     cells = [columns, *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    lines = [f"supervision transferred — {title} (mean ± 95% CI over seeds)"]
+    lines = [f"supervision transferred — {title} (mean [95% interval]; PGR: ratio of mean gaps)"]
     for j, row in enumerate(cells):
         lines.append("  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
         if j == 0:
@@ -116,10 +134,10 @@ def plot_pgr_vs_size(runs: list[RunSummary], role: str, path: Path) -> None:
     plotted = False
     for loss in sorted({r.loss for r in runs}):
         points = sorted((model_size(getattr(r, role)), *r.stat("pgr")) for r in runs if r.loss == loss)
-        points = [p for p in points if not (math.isnan(p[0]) or math.isnan(p[1]))]  # unknown size or no gap
+        points = [p for p in points if not (math.isnan(p[0]) or math.isnan(p[1]))]  # unknown size or undefined PGR
         if points:
-            xs, ys, es = zip(*points)
-            ax.errorbar(xs, ys, yerr=[0 if math.isnan(e) else e for e in es], marker="o", capsize=3, label=loss)
+            xs = [p[0] for p in points]
+            ax.errorbar(xs, [p[1] for p in points], yerr=_errors([p[1:] for p in points]), marker="o", capsize=3, label=loss)
             plotted = True
     ax.axhline(0, color="grey", lw=0.8)
     if plotted:
@@ -148,7 +166,7 @@ def plot_accuracy_bars(runs: list[RunSummary], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(runs) + 2), 4.5))
     for i, key in enumerate(keys):
         stats = [r.stat(key) for r in runs]
-        ax.bar(x + (i - 1) * 0.27, [s[0] for s in stats], 0.27, yerr=[0 if math.isnan(s[1]) else s[1] for s in stats],
+        ax.bar(x + (i - 1) * 0.27, [s[0] for s in stats], 0.27, yerr=_errors(stats),
                capsize=2, label=key.removesuffix("_acc"))
     ax.set_xticks(x, [r.name.split("__", 1)[-1] for r in runs], rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("test accuracy")
@@ -183,8 +201,8 @@ def compare(target: str, out_dir: str | Path = "runs", log_wandb: bool = False) 
     columns, rows = table_rows(runs)
     with open(out / "compare.csv", "w", newline="") as f:
         csv.writer(f).writerows([columns, *rows])
-    (out / "compare.json").write_text(json.dumps([{"name": r.name, "weak": r.weak, "strong": r.strong, "loss": r.loss,
-                                                    "summary": r.summary} for r in runs], indent=2, default=float))
+    (out / "compare.json").write_text(strict_json([{"name": r.name, "weak": r.weak, "strong": r.strong, "loss": r.loss,
+                                                     "summary": r.summary} for r in runs]))
     plot_pgr_vs_size(runs, "strong", out / "pgr_vs_strong_size.png")
     plot_pgr_vs_size(runs, "weak", out / "pgr_vs_weak_size.png")
     plot_accuracy_bars(runs, out / "accuracy.png")

@@ -38,6 +38,7 @@ class RunConfig:
     out_dir: str = "runs"  # runs and the shared stage/feature caches live here
     device: str = "auto"  # auto (CUDA if present) | cpu | cuda | cuda:N
     offline: bool | None = None  # never touch the model hub (None = follow HF_HUB_OFFLINE / OVERSIGHT_OFFLINE)
+    bootstrap: int = 2000  # resamples of the paired bootstrap (seeds x test examples) behind the headline intervals
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     weak: RoleConfig = field(default_factory=RoleConfig)  # the weak supervisor
@@ -117,6 +118,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
 def validate(exp: ExperimentConfig) -> None:
     run = exp.run
+    if run.bootstrap < 100:
+        raise ConfigError(f"bootstrap={run.bootstrap}: use at least 100 resamples for a 95% interval")
     if not run.seeds:
         raise ConfigError("seeds is empty; give at least one seed")
     if len(set(run.seeds)) != len(run.seeds):
@@ -130,6 +133,10 @@ def validate(exp: ExperimentConfig) -> None:
     judge_supervised = run.protocol == "judging" or getattr(exp.protocol, "supervision", "weak") != "weak"
     if run.split.weak_train < 0 or (run.split.weak_train == 0 and not judge_supervised):
         raise ConfigError("split.weak_train must be positive (0 only when a judge, not a weak model, supervises)")
+    judging = exp.protocol if hasattr(exp.protocol, "judge") else getattr(exp.protocol, "judging", None)
+    if judge_supervised and judging.judge.kind == "classifier" and run.split.weak_train == 0:
+        raise ConfigError("judge.kind=classifier learns from the gold labels of split.weak_train's items, disjoint "
+                          "from the pool it labels; set split.weak_train > 0")
 
 
 # Keys that name where/how a run is recorded, not what it computes; excluded from the run's hash.

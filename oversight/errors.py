@@ -23,3 +23,7 @@ class ModelError(OversightError):
 
 class CacheError(OversightError):
     """A cached stage output is corrupt or incomplete."""
+
+
+class TrainingError(OversightError):
+    """Training diverged (a non-finite loss or gradient); the stage is not committed."""

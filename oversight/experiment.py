@@ -20,14 +20,17 @@ import numpy as np
 from oversight.atomic import atomic_write_json
 from oversight.config import ExperimentConfig, RunConfig, config_to_yaml
 from oversight.data import TextDataset, load_dataset_from_config
+from oversight.headline import Headline, SeedResult
+from oversight.protocols.base import HEADLINE_KEYS
 from oversight.protocols.splits import chain_split
 from oversight.report import aggregate, format_table, transfer_rows
-from oversight.stages import StageResult, StageStore, digest
+from oversight.stages import StageResult, StageStore, digest, save_arrays
 from oversight.tracking import RunLogger
 from oversight.training import distributed as dist
 from oversight.training.device import configure_matmul, pick_device
 from oversight.training.fit import Learner, Workspace
 from oversight.training.trainer import TrainConfig, soft_targets
+from oversight.transfer_stats import summarize_headlines
 
 
 class Split:
@@ -78,19 +81,30 @@ class ExperimentContext:
 
     def train_stage(self, kind: str, learner: Learner, train_cfg: TrainConfig, train_idx: np.ndarray,
                     targets: np.ndarray, test_idx: np.ndarray, seed: int) -> StageResult:
-        """Train on `targets[train_idx]`, save the weights, predict the test set. Cached by its inputs."""
+        """Train on `targets[train_idx]`, save the weights, predict the test set. Cached by its inputs.
+
+        Whether the targets are gold is read off the targets themselves (not declared by the
+        caller), so a role trained on a supervisor's labels can never select on gold.
+        """
+        on_gold = bool(np.array_equal(targets[train_idx], self.gold_targets()[train_idx]))
         spec = {"data": self.fingerprint, "model": asdict(learner.cfg), "model_id": learner.model_id,
                 "train": asdict(train_cfg), "seed": seed, "train_idx": digest(train_idx),
                 "targets": digest(targets[train_idx]), "test_idx": digest(test_idx)}
 
         def compute(workdir: Path):
             start = time.time()
-            model = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=f"seed{seed}/{kind}")
+            model, state = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=f"seed{seed}/{kind}",
+                                       gold_targets=on_gold)
             if dist.is_main():
                 learner.save(model, workdir / "model.pt")
             test_probs = learner.predict(model, test_idx, train_cfg, desc=f"eval {kind}")
             acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())
-            return {"test_acc": acc, "seconds": time.time() - start, "seed": seed}, {"test_probs": test_probs}
+            kept = state.kept(train_cfg.select)
+            if kept["kept_first_eval"] and dist.is_main():
+                print(f"warning: [seed {seed}] {kind}: select={train_cfg.select} kept the first evaluation "
+                      f"(step {kept['kept_step']} of {kept['total_steps']}); the model may be undertrained", flush=True)
+            return ({"test_acc": acc, "seconds": time.time() - start, "seed": seed, "trained_on": "gold" if on_gold else "labels",
+                     **kept}, {"test_probs": test_probs})
 
         return self.run_stage(kind, spec, compute, seed)
 
@@ -110,12 +124,25 @@ class ExperimentContext:
     def run_stage(self, kind: str, spec: dict, compute, seed: int) -> StageResult:
         result = self.store.run(kind, spec, compute)
         verb = "reused" if result.reused else "done"
-        summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float))}
+        summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         if self.ws.log:
             self.ws.log({**summary, "reused": result.reused}, f"seed{seed}/{kind}")
         if dist.is_main():
             print(f"[seed {seed}] {kind:<8} {verb:<6} {result.path}  " + "  ".join(f"{k}={v:.4g}" for k, v in summary.items() if k != "seed"))
         return result
+
+
+def _defined_pgr(summary: dict[str, Any]) -> bool:
+    """Whether the run's PGR is defined (wandb drops a None summary value, so the dashboard gets this flag)."""
+    mean = summary.get("pgr", {}).get("mean")
+    return mean is not None and mean == mean  # NaN != NaN: a protocol without a headline had no defined seed
+
+
+def seed_headline(headline: Headline, reps: int, seed: int) -> dict[str, Any]:
+    """One seed's headline metrics: accuracies, the gap's paired-bootstrap interval, PGR (None unless the gap is significant)."""
+    one = summarize_headlines({seed: headline}, reps, seed)
+    return {**headline.accuracies(), "pgr": one["pgr"]["values"][0], "gap_significant": one["method"]["significant_gap"][seed],
+            "ceiling_minus_weak_ci95": [one["gap"]["lo"], one["gap"]["hi"]]}
 
 
 def default_run_name(exp: ExperimentConfig) -> str:
@@ -158,24 +185,34 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
         ws = Workspace(device=device, feature_cache=Path(run.out_dir) / "_features", offline=run.offline, log=logger.log,
                        table=logger.table if main else None, run_dir=run_dir)
         ctx = ExperimentContext(exp, dataset, StageStore(Path(run.out_dir) / "_stages"), ws)
-        per_seed = {}
+        per_seed, headlines = {}, {}
         for seed in run.seeds:
-            metrics = spec.run_seed(ctx, seed)
+            outcome = spec.run_seed(ctx, seed)
+            outcome = outcome if isinstance(outcome, SeedResult) else SeedResult(outcome)
+            metrics = outcome.metrics
+            if outcome.headline is not None:
+                headlines[seed] = outcome.headline
+                metrics = {**seed_headline(outcome.headline, run.bootstrap, seed), **{k: v for k, v in metrics.items()
+                                                                                        if k not in HEADLINE_KEYS}}
+                if main:
+                    save_arrays(run_dir / "seeds" / f"{seed}.npz", outcome.headline.arrays())
             per_seed[seed] = metrics
             if main:
                 atomic_write_json(run_dir / "seeds" / f"{seed}.json", {"seed": seed, **metrics})
             logger.log({"seed": seed, **metrics}, "seed")
-        summary = aggregate(per_seed)
+        summary, method = aggregate(per_seed, headlines, run.bootstrap, seed=run.seeds[0])
         results = {"complete": True, "name": name, "protocol": run.protocol, "seeds": list(run.seeds),
                    "dataset": {"name": run.data.name, "n": len(dataset), "classes": dataset.classes} if dataset is not None else None,
-                   "per_seed": per_seed, "summary": summary}
+                   "per_seed": per_seed, "summary": summary, "statistics": method}
         if not main:
             return results
         atomic_write_json(run_dir / "results.json", results)
-        logger.summary({k: v["mean"] for k, v in summary.items()} | {f"{k}_ci95": v["ci95"] for k, v in summary.items()})
+        logger.summary({k: v["mean"] for k, v in summary.items()} | {f"{k}_ci95": v["ci95"] for k, v in summary.items()}
+                       | {f"{k}_{end}": v[end] for k, v in summary.items() for end in ("lo", "hi") if end in v}
+                       | {"pgr_defined": _defined_pgr(summary)})
         columns, rows = transfer_rows(name, summary)
         logger.table("transfer_table", columns, rows)
-        print(format_table(name, summary))
+        print(format_table(name, summary, method))
         if spec.summary_table is not None:
             print(spec.summary_table(summary))
         print(f"results: {run_dir / 'results.json'}")

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from oversight.errors import CacheError
+from oversight.atomic import strict_json
+from oversight.errors import CacheError, TrainingError
 from oversight.training import distributed as dist
 
 STAGE_FORMAT = 1  # bump when stage outputs change meaning, to invalidate old caches
@@ -62,6 +63,15 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
         raise CacheError(f"corrupt stage output {path}: {err}; delete {path.parent} to recompute") from err
 
 
+def check_finite(kind: str, arrays: dict[str, np.ndarray]) -> None:
+    """A stage whose float outputs hold NaN or inf (a diverged model's predictions) is never committed."""
+    for name, array in arrays.items():
+        array = np.asarray(array)
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            bad = int((~np.isfinite(array)).sum())
+            raise TrainingError(f"stage {kind}: output {name!r} has {bad} non-finite values of {array.size}; not committed")
+
+
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,10 +109,11 @@ class StageStore:
                 work.mkdir(parents=True, exist_ok=True)
             dist.barrier()
             meta, arrays = compute(work)
+            check_finite(kind, arrays)
             meta = dist.broadcast_object({"kind": kind, "key": key, "spec": spec, **meta})
             if main:
                 save_arrays(work / "arrays.npz", arrays)
-                (work / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+                (work / "meta.json").write_text(strict_json(meta))
                 for leftover in work.glob("*.ckpt"):  # resume checkpoints are useless once complete
                     leftover.unlink()
                 (work / ".complete").touch()

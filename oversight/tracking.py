@@ -6,13 +6,13 @@ local JSONL is the source of truth tests and `compare` read. Only the main proce
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oversight.atomic import strict_json
 from oversight.errors import ConfigError
 
 WANDB_MODES = ("auto", "online", "offline", "disabled")
@@ -59,7 +59,7 @@ class RunLogger:
             return
         record = {"time": time.time(), "stage": stage, **metrics}
         with open(self.jsonl, "a") as f:
-            f.write(json.dumps(record, default=float) + "\n")
+            f.write(strict_json(record, indent=None) + "\n")
         if self.wandb_run is not None:
             prefix = f"{stage}/" if stage else ""
             self.wandb_run.log({f"{prefix}{k}": v for k, v in metrics.items() if k != "step" and isinstance(v, (int, float))})

@@ -15,6 +15,7 @@ import torch
 from oversight.training import distributed as dist
 from oversight.training.batching import FeatureSource
 from oversight.training.classifier import build_feature_head
+from oversight.training.losses import LossConfig
 from oversight.training.trainer import TrainConfig, predict, train
 
 
@@ -27,14 +28,16 @@ def main(out: Path) -> None:
     train_idx, test_idx = np.arange(400), np.arange(400, 500)
     torch.manual_seed(0)  # the same initial weights on every rank
     model = build_feature_head(torch.from_numpy(features[train_idx]), 2, 0.0)
-    cfg = TrainConfig(epochs=4, batch_size=32, micro_batch_size=16, lr=1e-2, evals_per_epoch=2, log_every=5)
+    # logconf: its threshold and prior are whole-batch statistics, so ranks and micro-batches must share them
+    cfg = TrainConfig(epochs=4, batch_size=32, micro_batch_size=16, lr=1e-2, evals_per_epoch=2, log_every=5,
+                      loss=LossConfig(name="logconf", warmup_frac=0.0))
     logged: list[dict] = []
     source = FeatureSource(features)
-    history = train(model, source, train_idx, targets, cfg, seed=0, device=device, log=logged.append)
+    state = train(model, source, train_idx, targets, cfg, seed=0, device=device, log=logged.append)
     probs = predict(model, source, test_idx, 64, device)
     out.mkdir(parents=True, exist_ok=True)
     torch.save({"world_size": dist.world_size(), "rank": dist.rank(), "weights": model.state_dict(), "probs": probs,
-                "history": history, "logged": logged}, out / f"rank{dist.rank()}.pt")
+                "history": state.history, "kept_step": state.best_step, "logged": logged}, out / f"rank{dist.rank()}.pt")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from headline_checks import assert_seed_pgr, assert_wandb_pgr
 
 from oversight.config import SplitConfig
 from oversight.experiment import make_split
@@ -51,10 +52,13 @@ def test_three_model_chain_end_to_end(finished):
     assert results["complete"] and list(results["summary"])[:4] == ["weak_acc", "student_acc", "ceiling_acc", "pgr"]
     for m in results["per_seed"].values():
         assert m["student_acc"] == m["link2_acc"] and m["ceiling_acc"] == m["link2_ceiling_acc"]
-        assert m["pgr"] == pytest.approx(pgr(m["weak_acc"], m["link2_acc"], m["link2_ceiling_acc"]), nan_ok=True)
-        assert m["direct_pgr"] == pytest.approx(pgr(m["weak_acc"], m["direct_student_acc"], m["ceiling_acc"]), nan_ok=True)
-        assert m["link1_pgr"] == pytest.approx(pgr(m["weak_acc"], m["link1_acc"], m["link1_ceiling_acc"]), nan_ok=True)
-        assert m["link2_pgr"] == pytest.approx(pgr(m["link1_acc"], m["link2_acc"], m["link2_ceiling_acc"]), nan_ok=True)
+        assert_seed_pgr(m, m["weak_acc"], m["link2_acc"], m["link2_ceiling_acc"])
+        # the direct student shares the headline's weak and ceiling, so the same significance decides it
+        direct = pgr(m["weak_acc"], m["direct_student_acc"], m["ceiling_acc"]) if m["gap_significant"] else None
+        assert m["direct_pgr"] == (pytest.approx(direct) if direct is not None else None)
+        for link, before in (("link1", "weak_acc"), ("link2", "link1_acc")):  # a link's PGR: defined, or None
+            hand = pgr(m[before], m[f"{link}_acc"], m[f"{link}_ceiling_acc"])
+            assert m[f"{link}_pgr"] is None or m[f"{link}_pgr"] == pytest.approx(hand)
         assert 0.5 < m["ceiling_acc"] <= 1 and 0 <= m["link1_label_acc"] <= 1
     # per seed: weak, link1, link2, 2 link ceilings, direct student; 3 label sets
     assert result.stdout.count(" done ") == 2 * 9
@@ -79,5 +83,6 @@ def test_wandb_summary_has_the_transfer_keys(finished):
     shown = subprocess.run([str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--summary", "--json", str(wandb_run)],
                            capture_output=True, text=True, check=True)
     summary = json.loads(shown.stdout)["summary"]
-    for key in ("weak_acc", "student_acc", "ceiling_acc", "pgr", "direct_student_acc", "link1_acc", "student_acc_ci95"):
+    for key in ("weak_acc", "student_acc", "ceiling_acc", "direct_student_acc", "link1_acc", "student_acc_lo", "student_acc_hi"):
         assert key in summary
+    assert_wandb_pgr(summary, json.loads((run_dir / "results.json").read_text()))

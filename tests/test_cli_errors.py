@@ -52,3 +52,28 @@ def test_corrupt_stage_output_is_named(tmp_path):
     (run_dir,) = [p for p in tmp_path.iterdir() if not p.name.startswith("_")]
     assert not (run_dir / "results.json").exists()  # the earlier result was withdrawn, not left standing
     assert np.load(next((tmp_path / "_stages" / "weak").glob("*/arrays.npz")))["test_probs"].shape == (30, 2)
+
+
+def test_diverged_training_is_an_error_and_never_a_result(tmp_path):
+    # lr x weight_decay > 2 makes AdamW's decay step blow the weights up: NaN within a few steps
+    for extra in ([], ["strong.train.val_frac=0", "strong.train.select=none"]):
+        line = error_line(run_cli("run", *TINY, "strong.train.lr=1e10", "strong.train.epochs=10", *extra, f"out_dir={tmp_path}"))
+        assert "seed0/ceiling" in line and "diverged" in line and "lr=1e+10" in line
+        assert not list(tmp_path.glob("*/results.json"))
+        assert not list((tmp_path / "_stages" / "ceiling").glob("*/.complete"))  # nothing committed for reuse
+
+
+def test_student_may_not_select_on_gold(tmp_path):
+    line = error_line(run_cli("run", *TINY, "w2s.student_select=gold_holdout", f"out_dir={tmp_path}"))
+    assert "w2s.student_select=gold_holdout needs gold training labels" in line
+    assert not (tmp_path / "_stages").exists()  # refused before any stage ran
+
+
+def test_a_ceiling_that_does_not_beat_weak_prints_pgr_undefined(tmp_path):
+    result = run_cli("run", *TINY, "strong.train.lr=1e-9", f"out_dir={tmp_path}")  # an untrained ceiling
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "PGR undefined" in result.stdout
+    (results,) = tmp_path.glob("*/results.json")
+    summary = json.loads(results.read_text())["summary"]  # strict JSON: json.loads refuses nothing here
+    assert summary["pgr"]["mean"] is None and summary["pgr"]["undefined_seeds"] == [0]
+    assert "NaN" not in results.read_text()

@@ -49,6 +49,7 @@ def test_two_ranks_agree_with_each_other_and_with_one_process(single, tmp_path, 
         assert torch.allclose(value, single["weights"][key], atol=1e-5), key  # global batch semantics
     assert abs(ranks[0]["probs"] - single["probs"]).max() < 1e-5  # gathered predictions, in order
     assert [h["val/loss"] for h in ranks[0]["history"]] == pytest.approx([h["val/loss"] for h in single["history"]], abs=1e-5)
+    assert ranks[0]["kept_step"] == ranks[1]["kept_step"] == single["kept_step"]
     train_losses = [m["train/loss"] for m in ranks[0]["logged"] if "train/loss" in m]
     assert train_losses == pytest.approx([m["train/loss"] for m in single["logged"] if "train/loss" in m], abs=1e-5)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from headline_checks import assert_seed_pgr
 
 from oversight.config import load_config
 from oversight.data import load_dataset_from_config
@@ -55,7 +56,7 @@ def test_sgr_and_floor_against_hand_computation():
     assert supervision_gap_recovered(0.5, 0.7, 0.9) == pytest.approx(0.5)
     assert supervision_gap_recovered(0.6, 0.9, 0.8) == pytest.approx(1.5)  # easy beating hard is allowed
     assert np.isnan(supervision_gap_recovered(0.6, 0.7, 0.6))
-    assert majority_floor(np.array([0, 1, 1, 1]), np.array([1, 0, 0, 1, 0]), 2) == pytest.approx(0.4)
+    assert majority_floor(np.array([0, 1, 1, 1]), np.array([1, 0, 0, 1, 0]), 2).tolist() == [True, False, False, True, False]
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ def test_model_difficulty_is_out_of_fold(ctx):
     learner = ctx.learner(replace(ctx.cfg.strong.model, model=cfg.reference, mode="probe"))
     workdir = ctx.store.root.parent / "check"
     workdir.mkdir()
-    model = learner.fit(cfg.train, np.flatnonzero(folds != 0), ctx.gold_targets(), ctx.cfg.data.seed, workdir, "check")
+    model, _ = learner.fit(cfg.train, np.flatnonzero(folds != 0), ctx.gold_targets(), ctx.cfg.data.seed, workdir, "check")
     again = learner.predict(model, np.flatnonzero(folds == 0), cfg.train, desc="check")
     assert np.allclose(again, probs[folds == 0], atol=1e-4)
     # and the cached stage is reused, not recomputed
@@ -107,16 +108,16 @@ def test_e2h_end_to_end_reports_sgr_and_the_cross(ctx):
     labels = ctx.dataset.labels
     for seed, m in results["per_seed"].items():
         split = difficulty_split(scores, 30, 30, 50, 40, ctx.cfg.data.seed, int(seed))
-        floor = majority_floor(labels[split.hard_train], labels[split.hard_test], 2)
+        floor = majority_floor(labels[split.hard_train], labels[split.hard_test], 2).mean()
         assert m["floor_acc"] == pytest.approx(floor) and m["weak_acc"] == m["floor_acc"]
-        hand = (m["easy_acc"] - floor) / (m["hard_acc"] - floor) if m["hard_acc"] > floor else float("nan")
-        assert m["sgr"] == pytest.approx(hand, nan_ok=True)
-        assert m["pgr"] == pytest.approx(m["sgr"], nan_ok=True) and m["student_acc"] == m["easy_acc"] and m["ceiling_acc"] == m["hard_acc"]
+        assert_seed_pgr(m, floor, m["easy_acc"], m["hard_acc"])  # the SGR, defined only over a significant gap
+        assert m["student_acc"] == m["easy_acc"] and m["ceiling_acc"] == m["hard_acc"]
         assert m["difficulty_hard_mean"] > m["difficulty_easy_mean"]
         w, s = m["w2s_e2h_weak_acc"], m["w2s_e2h_student_acc"]
-        hand = (s - w) / (m["hard_acc"] - w) if m["hard_acc"] > w else float("nan")
-        assert m["w2s_e2h_pgr"] == pytest.approx(hand, nan_ok=True)
-    summary = results["summary"]["sgr"]
-    finite = [v for v in summary["values"] if not np.isnan(v)]  # a seed whose hard model misses the floor has no SGR
-    assert len(summary["values"]) == 2 and summary["n"] == len(finite)
-    assert summary["mean"] == pytest.approx(np.mean(finite) if finite else float("nan"), nan_ok=True)
+        hand = (s - w) / (m["hard_acc"] - w) if m["hard_acc"] > w else None
+        assert m["w2s_e2h_pgr"] is None or m["w2s_e2h_pgr"] == pytest.approx(hand)
+    summary = results["summary"]["pgr"]
+    defined = [v for v in summary["values"] if v is not None]  # a seed whose hard model does not beat the floor has no SGR
+    assert len(summary["values"]) == 2 and summary["n"] == len(defined) == 2 - len(summary["undefined_seeds"])
+    assert summary["seed_mean"] == (pytest.approx(np.mean(defined)) if defined and summary["mean"] is not None else None)
+    assert results["statistics"]["baseline"].startswith("majority-class floor")

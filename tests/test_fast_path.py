@@ -89,7 +89,7 @@ def test_fine_tuning_fast_path_matches_simple_path(data, initial):
     tokens = tokenize(tokenizer, data.texts, MAX_LENGTH)
     targets = soft_targets(data.labels, 2)
     train_idx, test_idx = np.arange(48), np.arange(48, 80)
-    common = dict(epochs=2, batch_size=8, lr=5e-5, val_frac=0.0, log_every=1, evals_per_epoch=1)
+    common = dict(epochs=2, batch_size=8, lr=5e-5, val_frac=0.0, select="none", log_every=1, evals_per_epoch=1)
 
     fast_model = copy.deepcopy(model0)
     fast_losses = run(fast_model, TokenSource(tokens), train_idx, targets, TrainConfig(**common, micro_batch_size=4))
@@ -121,7 +121,7 @@ def test_cached_probe_features_match_recomputed_backbone(data, tmp_path):
                       Workspace(device=torch.device("cpu"), feature_cache=tmp_path))
     cached_losses: list[float] = []
     learner.ws.log = lambda m, stage: cached_losses.append(m["train/loss"]) if "train/loss" in m else None
-    cached_model = learner.fit(cfg, train_idx, targets, seed=0, workdir=tmp_path, stage="probe")
+    cached_model, _ = learner.fit(cfg, train_idx, targets, seed=0, workdir=tmp_path, stage="probe")
     cached_probs = learner.predict(cached_model, test_idx, cfg, desc="test")
     assert list(tmp_path.glob("*.npy")), "features were cached on disk"
 

@@ -18,13 +18,16 @@ import numpy as np
 import pytest
 
 from oversight.config import load_config
-from oversight.experiment import run_directory, run_experiment
+from oversight.data import load_dataset_from_config
+from oversight.errors import ConfigError
+from oversight.experiment import make_split, run_directory, run_experiment
 from oversight.judging.quotes import find_quotes, is_verified
+from oversight.stages import digest
 
 CONFIG = "configs/debate_sentiment.yaml"
 RUN = ["data.max_examples=200", "split.strong_train=6", "split.test=40", "strong.model.model=minilm-l3",
        "strong.train.epochs=2"]
-ROLES = ["debater.max_new_tokens=6", "critic.max_new_tokens=12", "bootstrap=200"]
+ROLES = ["debater.max_new_tokens=6", "critic.max_new_tokens=12", "bootstrap=200", "test_items=8"]
 TINY = RUN + [f"judging.{r}" for r in ROLES]
 ALL = ["direct", "direct_passage", "consultancy", "debate", "candidate", "critique"]
 
@@ -46,9 +49,12 @@ def test_every_protocol_reports_accuracy_interval_and_transfer(finished):
     for p in ALL:
         assert 0 <= s[f"{p}_judge_acc_lo"] <= s[f"{p}_judge_acc"] <= s[f"{p}_judge_acc_hi"] <= 1
         assert s[f"{p}_parse_failure_rate"] == 0  # logprob verdicts always parse
-    assert s["weak_acc"] == s["direct_judge_acc"]
+    # one baseline: the headline's supervisor (the debate-assisted judge), its student and the ceiling on the same 8 test items
+    assert s["weak_acc"] == s["debate_judge_test_acc"] and results["statistics"]["n_test"] == [8]
+    assert results["statistics"]["baseline"] == "debate-assisted judge on 8 test items"
     for p in ("direct", "debate"):
-        assert 0 <= s[f"{p}_student_acc"] <= 1
+        assert 0 <= s[f"{p}_student_acc"] <= 1 and 0 <= s[f"{p}_student_full_test_acc"] <= 1
+        assert 0 <= s[f"{p}_judge_test_acc"] <= 1
     assert s["student_acc"] == s["debate_student_acc"]
     assert 0 <= s["debate_honest_win_rate"] <= 1 and 0 <= s["debate_order_consistency"] <= 1
     assert "consultancy_acc_honest_consultant" in s and "critique_detection_rate" in s
@@ -98,9 +104,12 @@ def test_w2s_supervision_debate_is_one_line_and_reuses_transcripts(finished, cap
     results = run_experiment(load_config("configs/w2s_debate.yaml", [*RUN, *(f"w2s.judging.{r}" for r in ROLES), f"out_dir={out}"]))
     shown = capsys.readouterr().out
     assert "transcripts_debate reused" in shown and "verdicts_debate reused" in shown
+    assert "transcripts_debate-test" not in shown and shown.count("transcripts_debate reused") == 2  # pool and test items
     s = {k: v["mean"] for k, v in results["summary"].items()}
-    assert s["weak_acc"] == s["debate_judge_acc"] == judged["summary"]["debate_judge_acc"]["mean"]
-    assert s["ceiling_acc"] == judged["summary"]["ceiling_acc"]["mean"]  # the same ceiling stage
+    j = {k: v["mean"] for k, v in judged["summary"].items()}
+    # the same run's supervisor, student and ceiling: both protocols report the same headline
+    for key in ("weak_acc", "student_acc", "ceiling_acc", "pgr", "debate_judge_acc", "debate_judge_test_acc"):
+        assert s[key] == j[key], key
 
 
 def test_sequential_debate_and_a_new_judge_reuse_nothing_they_should_not(finished, capsys):
@@ -143,7 +152,7 @@ def test_generated_verdicts_are_parsed_and_unparsable_ones_fail_loudly(tmp_path)
     (line,) = [ln for ln in bad.stderr.splitlines() if ln.startswith("error:")]
     assert "of judge verdicts name no answer (limit 0%)" in line
     assert not (tmp_path / "bad" / "results.json").exists()
-    assert len(list((tmp_path / "_stages" / "verdicts_direct").glob("*/.complete"))) == 1  # the good run's only
+    assert len(list((tmp_path / "_stages" / "verdicts_direct").glob("*/.complete"))) == 2  # the good run's (pool, test items)
 
 
 def test_bad_judging_config_names_the_key(tmp_path):
@@ -159,21 +168,30 @@ def test_bad_judging_config_names_the_key(tmp_path):
         assert done.returncode == 2 and message in done.stderr, (override, done.stderr[-500:])
 
 
-def test_trained_classifier_judge_is_cross_fitted_on_the_same_transcripts(finished, capsys):
+def test_trained_classifier_judge_learns_on_its_own_gold_slice(finished, capsys):
     out, _, _ = finished
     capsys.readouterr()
-    exp = load_config(CONFIG, [*TINY, f"out_dir={out}", "judging.protocols=[direct,debate]", "judging.transfer=[]",
-                               "judging.judge.kind=classifier", "judging.judge.folds=2", "judging.judge.train.epochs=3"])
+    args = [*TINY, f"out_dir={out}", "judging.protocols=[direct,debate]", "judging.transfer=[]",
+            "judging.judge.kind=classifier", "judging.judge.train.epochs=3"]
+    with pytest.raises(ConfigError, match="classifier learns from the gold labels of split.weak_train"):
+        load_config(CONFIG, args)  # no slice of its own: refused before any stage runs
+    exp = load_config(CONFIG, [*args, "split.weak_train=6"])
     results = run_experiment(exp)
     shown = capsys.readouterr().out
-    assert "transcripts_debate reused" in shown and "verdicts_debate done" in shown  # only the judge changed
+    # the pool's transcripts are reused; the judge's own training items get transcripts of their own
+    assert "transcripts_debate reused" in shown and "transcripts_debate done" in shown and "verdicts_debate done" in shown
+    split = make_split(len(load_dataset_from_config(exp.run.data)), exp.run.split, exp.run.data.seed, 0)
+    assert not set(split.weak_train) & set(split.strong_train)  # disjoint from the pool it labels
+    stages = out / "_stages"
+    specs = [json.loads(m.read_text())["spec"] for m in (stages / "verdicts_debate").glob("*/meta.json")]
+    (trained,) = [sp for sp in specs if "judge_train" in sp and sp["transcripts"] != sp["judge_train"]
+                  and json.loads((stages / "transcripts_debate" / sp["judge_train"] / "meta.json").read_text())["spec"]["indices"]
+                  == digest(np.asarray(split.weak_train, dtype="<i8"))][:1]
+    assert trained["judge"]["kind"] == "classifier"
     rows = lines(run_directory(exp) / "transcripts" / "debate-seed0.jsonl")
     order = np.array([r["order_probs"] for r in rows])
     assert order.shape == (6, 2, 2) and np.allclose(order.sum(-1), 1)
     assert 0 <= results["summary"]["debate_judge_acc"]["mean"] <= 1
-    # cross-fitting: two folds, each judged by a model that never trained on it
-    (stage,) = [p for p in (out / "_stages" / "verdicts_debate").iterdir() if (p / "fold1").is_dir()]
-    assert (stage / "fold0").is_dir()
 
 
 def test_chat_lm_sampling_is_seeded_and_plain_rendering_works():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from oversight.metrics import accuracy, agreement, auroc, mean_ci95, pgr
-from oversight.training.losses import LOSSES, LossConfig, build_loss, harden_to_prior
+from oversight.training.losses import LOSSES, LossConfig, build_loss, harden, prior_threshold
 
 
 def ce(p_logits, target):
@@ -48,7 +48,8 @@ def test_logconf_hardens_to_the_weak_prior_and_mixes_with_alpha():
 
 def test_harden_to_prior_keeps_the_class_balance():
     probs = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.6, 0.4]])
-    hard = harden_to_prior(probs, torch.tensor([0.5, 0.5]))
+    balanced = torch.tensor([[1.0, 0.0], [0.0, 1.0]] * 2)  # targets whose class-1 prior is 0.5
+    hard = harden(probs, prior_threshold(probs, balanced))
     assert hard[:, 1].tolist() == [0, 0, 1, 1]  # argmax would have said class 0 for all four
 
 

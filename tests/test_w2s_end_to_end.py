@@ -15,8 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from oversight.metrics import pgr
+from headline_checks import assert_seed_pgr, assert_wandb_pgr
 
 SMALL = ["data.max_examples=600", "split.weak_train=200", "split.strong_train=200", "split.test=200", "seeds=[0,1]",
          "weak.model.model=minilm-l3", "strong.model.model=minilm-l6", "weak.train.epochs=3", "strong.train.epochs=3"]
@@ -50,7 +49,11 @@ def test_run_writes_a_complete_self_describing_run_dir(finished):
     assert results["complete"] and results["seeds"] == [0, 1]
     for seed, m in results["per_seed"].items():
         assert 0.5 < m["ceiling_acc"] <= 1 and 0 < m["weak_acc"] <= 1
-        assert m["pgr"] == pytest.approx(pgr(m["weak_acc"], m["student_acc"], m["ceiling_acc"]), nan_ok=True)
+        assert_seed_pgr(m, m["weak_acc"], m["student_acc"], m["ceiling_acc"])
+        # the student keeps its final weights (select=none): the last logged training step
+        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        last = max(r["step"] for r in records if r.get("stage") == f"seed{seed}/student" and "train/loss" in r)
+        assert m["student_kept_step"] == last
         assert json.loads((run_dir / "seeds" / f"{seed}.json").read_text())["student_acc"] == m["student_acc"]
     summary = results["summary"]
     assert list(summary)[:4] == ["weak_acc", "student_acc", "ceiling_acc", "pgr"]
@@ -79,8 +82,9 @@ def test_wandb_offline_run_reads_back_the_summary(finished):
     record = json.loads(shown.stdout)
     results = json.loads((only_run_dir(out) / "results.json").read_text())
     assert record["state"] == "finished"
-    for key in ("weak_acc", "student_acc", "ceiling_acc", "pgr"):
-        assert record["summary"][key] == pytest.approx(results["summary"][key]["mean"], nan_ok=True)
+    for key in ("weak_acc", "student_acc", "ceiling_acc"):
+        assert record["summary"][key] == pytest.approx(results["summary"][key]["mean"])
+    assert_wandb_pgr(record["summary"], results)
     assert record["config"]["split"]["strong_train"] == 200 and "w2s" in record["tags"]
 
 

@@ -31,7 +31,7 @@ class CountingSource(TokenSource):
 def our_train_config(cfg: BenchConfig, pool_size: int) -> TrainConfig:
     """`cfg.train_steps` optimizer steps drawn from one length-grouped epoch over the pool."""
     steps_per_epoch = pool_size // cfg.batch_size
-    return TrainConfig(epochs=cfg.train_steps / steps_per_epoch, batch_size=cfg.batch_size, lr=cfg.lr, val_frac=0.0,
+    return TrainConfig(epochs=cfg.train_steps / steps_per_epoch, batch_size=cfg.batch_size, lr=cfg.lr, val_frac=0.0, select="none",
                        evals_per_epoch=1, log_every=20, eval_batch_size=cfg.eval_batch_size)
 
 

@@ -96,7 +96,7 @@ def probe_sweep(cfg: BenchConfig, device: torch.device) -> dict:
         learner = Learner(model_cfg, dataset, Workspace(device=device, feature_cache=Path(cache)))
         for seed in range(cfg.probe_runs):
             with tempfile.TemporaryDirectory() as work:
-                model = learner.fit(train_cfg, train_idx, targets, seed, Path(work), stage="bench-probe")
+                model, _ = learner.fit(train_cfg, train_idx, targets, seed, Path(work), stage="bench-probe")
             probs = learner.predict(model, test_idx, train_cfg, desc="bench probe test")
             cached_acc.append(float((probs.argmax(-1) == dataset.labels[test_idx]).mean()))
     sync(device)

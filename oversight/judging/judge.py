@@ -27,20 +27,17 @@ ORDERS = ((0, 1), (1, 0))  # canonical, swapped
 
 @dataclass
 class JudgeConfig:
-    kind: str = "lm"  # lm: a chat LM judges | classifier: a small classifier trained on gold labels (trained_judge.py)
+    kind: str = "lm"  # lm: a chat LM judges | classifier: a small classifier trained on split.weak_train's gold (trained_judge.py)
     lm: LMConfig = field(default_factory=lambda: LMConfig(max_new_tokens=8))  # kind=lm: the judge's model
     verdict: str = "logprob"  # kind=lm: logprob scores the answers | generate writes a verdict that is parsed
     calibrate: bool = True  # subtract the pool's mean log-odds (removes a constant preference for one answer)
     max_parse_failure: float = 0.2  # generate: a larger share of unparsable verdicts fails the run
     classifier: ClassifierConfig = field(default_factory=lambda: ClassifierConfig(model="minilm-l3", max_length=256))  # kind=classifier
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=20, lr=1e-3, batch_size=16, weight_decay=1.0))  # kind=classifier
-    folds: int = 4  # kind=classifier: cross-fitting folds over the pool
 
     def __post_init__(self) -> None:
         if self.kind not in ("lm", "classifier"):
             raise ConfigError(f"judge.kind must be lm | classifier, got {self.kind!r}")
-        if self.folds < 2:
-            raise ConfigError(f"judge.folds must be >= 2, got {self.folds}")
         if self.verdict not in ("logprob", "generate"):
             raise ConfigError(f"judge.verdict must be logprob | generate, got {self.verdict!r}")
         if not 0 <= self.max_parse_failure <= 1:

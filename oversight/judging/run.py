@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from oversight.errors import ConfigError
 from oversight.judging.base import JUDGING, Material
 from oversight.judging.config import JudgingConfig
 from oversight.judging.items import Item, build_items
@@ -36,34 +37,30 @@ class Judged:
     metrics: dict[str, float]
 
 
-def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: int) -> Judged:
+def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: int,
+                judge_train: np.ndarray | None = None, tag: str = "") -> Judged:
+    """Judge the items at `indices` under protocol `name`. A classifier judge learns from the
+    protocol's transcripts of the `judge_train` items (gold answers), disjoint from `indices`.
+    `tag` tells published transcripts of other item sets apart (`debate-test-seed0.jsonl`)."""
     spec = JUDGING.get(name)
-    items = build_items(ctx.dataset, indices, cfg.items, seed)
-    device, offline = ctx.ws.device, ctx.ws.offline
-    gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "protocol": name,
-                "items": asdict(cfg.items), "roles": {r: asdict(cfg.role(r)) for r in spec.roles}, "seed": seed,
-                **{key: getattr(cfg, key) for key in spec.settings}}
-
-    def make(workdir: Path):
-        start = time.time()
-        roles = {r: ChatLM(cfg.role(r), device, offline) for r in spec.roles}
-        materials = spec.make(items, roles, cfg, seed)
-        with open(workdir / "materials.jsonl", "w") as f:
-            for m in materials:
-                f.write(json.dumps({"views": m.views, "record": m.record}) + "\n")
-        return {"seconds": time.time() - start, "n": len(items), "seed": seed}, {}
-
-    made = ctx.run_stage(f"transcripts_{name}", gen_spec, make, seed)
-    materials = [Material(**json.loads(line)) for line in (made.path / "materials.jsonl").read_text().splitlines()]
+    items, materials, made = transcripts(ctx, name, spec, cfg, indices, seed)
     judge_spec = {"transcripts": made.key, "judge": asdict(cfg.judge), "prefix": cfg.items.verdict_prefix}
+    if cfg.judge.kind == "classifier":
+        if judge_train is None or len(judge_train) == 0:
+            raise ConfigError("judge.kind=classifier trains on the items of split.weak_train; set split.weak_train > 0")
+        if np.intersect1d(judge_train, indices).size:
+            raise ConfigError("the classifier judge's training items overlap the items it judges")
+        train_items, train_materials, train_made = transcripts(ctx, name, spec, cfg, judge_train, seed)
+        judge_spec["judge_train"] = train_made.key
 
     def decide(workdir: Path):
         start = time.time()
         views = [m.views for m in materials]
         if cfg.judge.kind == "classifier":
-            verdicts = classifier_verdicts(cfg.judge, ctx.ws, items, views, seed, workdir)
+            verdicts = classifier_verdicts(cfg.judge, ctx.ws, train_items, [m.views for m in train_materials], items, views,
+                                           seed, workdir)
         else:
-            lm = ChatLM(cfg.judge.lm, device, offline)
+            lm = ChatLM(cfg.judge.lm, ctx.ws.device, ctx.ws.offline)
             verdicts = judge_items(cfg.judge, lm, items, views, cfg.items.verdict_prefix + " ", seed, label=f"{name} (seed {seed})")
         _write_transcripts(workdir / "transcripts.jsonl", name, items, materials, verdicts)
         acc = float((verdicts.probs.argmax(-1) == [it.correct for it in items]).mean())
@@ -74,11 +71,32 @@ def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: i
     arrays = decided.arrays()
     verdicts = Verdicts(arrays["probs"], arrays["order_probs"], arrays["failed"], [])
     metrics = score(items, materials, verdicts, spec, cfg.bootstrap, seed)
-    _publish(ctx, decided.path / "transcripts.jsonl", name, seed)
+    _publish(ctx, decided.path / "transcripts.jsonl", name + tag, seed)
     probs = np.zeros((len(items), len(ctx.dataset.classes)), dtype=np.float32)
     for i, it in enumerate(items):
         probs[i, it.classes] = verdicts.probs[i]
     return Judged(name, items, probs, metrics)
+
+
+def transcripts(ctx, name: str, spec, cfg: JudgingConfig, indices: np.ndarray, seed: int):
+    """(items, materials, stage): what the protocol's strong roles said about each item, a cached stage."""
+    items = build_items(ctx.dataset, indices, cfg.items, seed)
+    gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "protocol": name,
+                "items": asdict(cfg.items), "roles": {r: asdict(cfg.role(r)) for r in spec.roles}, "seed": seed,
+                **{key: getattr(cfg, key) for key in spec.settings}}
+
+    def make(workdir: Path):
+        start = time.time()
+        roles = {r: ChatLM(cfg.role(r), ctx.ws.device, ctx.ws.offline) for r in spec.roles}
+        made = spec.make(items, roles, cfg, seed)
+        with open(workdir / "materials.jsonl", "w") as f:
+            for m in made:
+                f.write(json.dumps({"views": m.views, "record": m.record}) + "\n")
+        return {"seconds": time.time() - start, "n": len(items), "seed": seed}, {}
+
+    stage = ctx.run_stage(f"transcripts_{name}", gen_spec, make, seed)
+    materials = [Material(**json.loads(line)) for line in (stage.path / "materials.jsonl").read_text().splitlines()]
+    return items, materials, stage
 
 
 def score(items: list[Item], materials: list[Material], verdicts: Verdicts, spec, reps: int, seed: int) -> dict[str, float]:

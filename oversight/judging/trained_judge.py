@@ -2,8 +2,10 @@
 question, its partial view and the protocol's material) and learns from gold labels which answer
 the material supports.
 
-It is cross-fitted over the pool: items are cut into `folds`, and each fold is judged by a model
-trained on the other folds' gold labels, so no verdict comes from a model that saw its own label.
+Its gold labels come from its own slice of the data, disjoint from the items it judges: the
+protocol runs on the judge's training items (the split's `weak_train`, where any supervisor learns
+with ground truth), the classifier trains on those transcripts' gold answers, then judges the pool
+and the test items. So the labels it hands a student carry no gold of the student's own pool.
 Both presentation orders are training examples (the judge learns order invariance) and both are
 judged, as for the LLM judge.
 """
@@ -27,28 +29,22 @@ def judge_texts(items: list[Item], materials: list[list[str]]) -> list[str]:
             for i, item in enumerate(items) for o, order in enumerate(ORDERS)]
 
 
-def classifier_verdicts(cfg: JudgeConfig, ws, items: list[Item], materials: list[list[str]], seed: int,
-                        workdir: Path) -> Verdicts:
-    n = len(items)
-    # The label is the gold answer's class, the same in both orders: the text names the answers.
-    gold = [it.classes[it.correct] for it in items]
-    classes = sorted(set(c for it in items for c in it.classes))
+def classifier_verdicts(cfg: JudgeConfig, ws, train_items: list[Item], train_materials: list[list[str]],
+                        items: list[Item], materials: list[list[str]], seed: int, workdir: Path) -> Verdicts:
+    """Train on `train_items` (gold answers), judge `items` (whose labels it never reads)."""
+    n_train, n = len(train_items), len(items)
+    classes = sorted(set(c for it in [*train_items, *items] for c in it.classes))
     names = [str(c) for c in classes]
-    ds = TextDataset.from_raw_labels("judge-views", judge_texts(items, materials), [str(g) for g in gold for _ in ORDERS], classes=names)
+    # The label is the gold answer's class, the same in both orders: the text names the answers.
+    # Judged rows get a placeholder label: the dataset needs one per row, the classifier never trains on them.
+    raw = [str(it.classes[it.correct]) for it in train_items for _ in ORDERS] + [names[0]] * (2 * n)
+    texts = judge_texts(train_items, train_materials) + judge_texts(items, materials)
+    ds = TextDataset.from_raw_labels("judge-views", texts, raw, classes=names)
     learner = Learner(cfg.classifier, ds, ws)
+    train_rows, judged_rows = np.arange(2 * n_train), np.arange(2 * n_train, 2 * (n_train + n))
     targets = soft_targets(ds.labels, len(names))
-    fold_of = np.random.default_rng([seed, 53]).permutation(n) % cfg.folds
-    class_probs = np.zeros((2 * n, len(names)))
-    for k in range(cfg.folds):
-        held = np.flatnonzero(fold_of == k)
-        if len(held) == 0:
-            continue
-        rows = lambda idx: np.sort(np.concatenate([2 * idx, 2 * idx + 1]))  # noqa: E731
-        train_rows, held_rows = rows(np.flatnonzero(fold_of != k)), rows(held)
-        folder = workdir / f"fold{k}"  # the fold's resume checkpoint
-        folder.mkdir(parents=True, exist_ok=True)
-        model = learner.fit(cfg.train, train_rows, targets, seed, folder, stage=f"seed{seed}/judge_fold{k}")
-        class_probs[held_rows] = learner.predict(model, held_rows, cfg.train, desc=f"judge fold {k}")
+    model, _ = learner.fit(cfg.train, train_rows, targets, seed, workdir, stage=f"seed{seed}/judge_classifier")
+    class_probs = learner.predict(model, judged_rows, cfg.train, desc="trained judge")
     order_probs = np.zeros((n, 2, 2))
     for i, it in enumerate(items):
         for o in range(2):

@@ -12,16 +12,19 @@ set, and the strong student trains on those labels; its PGR is against the weak 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from oversight.difficulty import DifficultyConfig, difficulty_scores
+from oversight.headline import Headline, SeedResult
 from oversight.metrics import accuracy, agreement, pgr
 from oversight.protocols.base import register_protocol
 from oversight.protocols.splits import difficulty_split
-from oversight.protocols.w2s import test_metrics
+from oversight.protocols.w2s import kept_steps, student_train_config, test_metrics
 from oversight.training.losses import LossConfig
+from oversight.training.selection import check_selection
+from oversight.transfer_stats import seed_pgr
 
 
 @dataclass
@@ -33,6 +36,10 @@ class E2HConfig:
     test: int = 500  # hard test examples, fixed by data.seed (the same for every run seed)
     cross: bool = True  # also run W2S × E2H: easy-trained weak labels on hard data → strong student
     student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # cross student's loss on weak labels
+    student_select: str = "none"  # cross student's kept weights: none (final) | label_agreement | label_auroc | label_loss
+
+    def __post_init__(self) -> None:
+        check_selection(self.student_select, gold_targets=False, where="e2h.student_select")
 
 
 def supervision_gap_recovered(floor: float, easy: float, hard: float) -> float:
@@ -40,14 +47,14 @@ def supervision_gap_recovered(floor: float, easy: float, hard: float) -> float:
     return pgr(floor, easy, hard)
 
 
-def majority_floor(train_labels: np.ndarray, test_labels: np.ndarray, n_classes: int) -> float:
-    """Accuracy on the test labels of always answering the training labels' most frequent class."""
+def majority_floor(train_labels: np.ndarray, test_labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per test example, whether always answering the training labels' most frequent class is right."""
     majority = int(np.bincount(train_labels, minlength=n_classes).argmax())
-    return float((test_labels == majority).mean())
+    return test_labels == majority
 
 
 @register_protocol("e2h", E2HConfig)
-def run_e2h(ctx, seed: int) -> dict[str, float]:
+def run_e2h(ctx, seed: int) -> SeedResult:
     """Easy-to-hard: strong model trained on easy vs hard gold labels, tested on hard; SGR over a floor."""
     cfg, proto = ctx.cfg, ctx.protocol_cfg
     scores = difficulty_scores(ctx, proto.difficulty)["scores"]
@@ -62,16 +69,18 @@ def run_e2h(ctx, seed: int) -> dict[str, float]:
     test_labels = labels[test]
 
     metrics = {**test_metrics("easy", easy_test, test_labels), **test_metrics("hard", hard_test, test_labels)}
-    metrics["floor_acc"] = majority_floor(labels[split.hard_train], test_labels, len(ctx.dataset.classes))
-    metrics["sgr"] = supervision_gap_recovered(metrics["floor_acc"], metrics["easy_acc"], metrics["hard_acc"])
-    metrics.update(weak_acc=metrics["floor_acc"], student_acc=metrics["easy_acc"], ceiling_acc=metrics["hard_acc"],
-                   pgr=metrics["sgr"])
+    floor = majority_floor(labels[split.hard_train], test_labels, len(ctx.dataset.classes))
+    metrics["floor_acc"] = float(floor.mean())
+    metrics.update(kept_steps(easy=easy_stage, hard=hard_stage))
+    # SGR is the headline PGR: floor → weak_acc, easy → student_acc, hard → ceiling_acc
+    headline = Headline(test, floor, easy_test.argmax(-1) == test_labels, hard_test.argmax(-1) == test_labels,
+                        baseline="majority-class floor (SGR)")
     # how far apart the bands are on the measure itself: a split with no gap tests nothing
     metrics["difficulty_easy_mean"] = float(scores[split.easy_train].mean())
     metrics["difficulty_hard_mean"] = float(scores[test].mean())
     if proto.cross:
         metrics.update(cross_w2s(ctx, split, hard_test, seed))
-    return metrics
+    return SeedResult(metrics, headline)
 
 
 def cross_w2s(ctx, split, hard_test_probs: np.ndarray, seed: int) -> dict[str, float]:
@@ -85,13 +94,14 @@ def cross_w2s(ctx, split, hard_test_probs: np.ndarray, seed: int) -> dict[str, f
     label_stage = ctx.label_stage(weak_stage, weak, cfg.weak.train, split.easy_train, split.hard_train, seed)
     weak_probs = label_stage.arrays()["probs"]
     targets = ctx.targets_from(weak_probs, split.hard_train)
-    student_train = replace(cfg.strong.train, loss=proto.student_loss)
+    student_train = student_train_config(ctx, proto.student_loss, proto.student_select)
     student_stage = ctx.train_stage("e2h_student", strong, student_train, split.hard_train, targets, test, seed)
 
     weak_test, student_test = weak_stage.arrays()["test_probs"], student_stage.arrays()["test_probs"]
     test_labels = labels[test]
     out = {"w2s_e2h_weak_acc": accuracy(weak_test, test_labels), "w2s_e2h_student_acc": accuracy(student_test, test_labels)}
-    out["w2s_e2h_pgr"] = pgr(out["w2s_e2h_weak_acc"], out["w2s_e2h_student_acc"], accuracy(hard_test_probs, test_labels))
+    right = lambda probs: probs.argmax(-1) == test_labels  # noqa: E731  per hard test example
+    out["w2s_e2h_pgr"] = seed_pgr(right(weak_test), right(student_test), right(hard_test_probs), test, seed=seed)
     out["w2s_e2h_weak_label_acc"] = accuracy(weak_probs, labels[split.hard_train])
     out["w2s_e2h_student_weak_agreement"] = agreement(student_test, weak_test)
     return out

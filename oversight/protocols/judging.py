@@ -3,11 +3,14 @@ passage, after consultancy, after debate, and from a candidate answer with and w
 a strong student then trains on each protocol's judged labels.
 
 The pool is the seed's `strong_train` split; students and the ceiling (strong model on gold
-labels of the pool) are scored on `test`. Headline: weak_acc = the judge alone (`direct`) on the
-pool, student_acc = the student trained on `headline`'s judged labels, pgr = the gap between them
-and the ceiling that the student closes. Per protocol p: p_judge_acc (with 95% bootstrap bounds
-p_judge_acc_lo/hi), p_parse_failure_rate, its own extras, and for transferred ones p_student_acc
-and p_pgr.
+labels of the pool) are scored on `test`. Every supervising judge (the judge alone, and the judge
+under each transferred protocol) is also scored on a fixed subsample of the test split
+(`test_items`), so a supervisor, its student and the ceiling are measured on the same examples.
+Headline, for the `headline` protocol p: weak_acc = the p-assisted judge on those test items (the
+supervisor of that student, the same number `w2s.supervision: p` reports), student_acc and
+ceiling_acc on the same items, pgr the gap the student closes. Per protocol p: p_judge_acc on the
+pool (with 95% bootstrap bounds p_judge_acc_lo/hi), p_parse_failure_rate, its own extras, and for
+transferred ones p_judge_test_acc, p_student_acc (test items), p_student_full_test_acc and p_pgr.
 """
 
 from __future__ import annotations
@@ -16,14 +19,17 @@ import math
 from dataclasses import dataclass, field
 
 from oversight.errors import ConfigError
+from oversight.headline import SeedResult
 from oversight.judging import protocols as _registered  # noqa: F401  (fills JUDGING)
 from oversight.judging.base import JUDGING
 from oversight.judging.config import JudgingConfig
 from oversight.judging.run import run_judging
-from oversight.metrics import accuracy, pgr
+from oversight.metrics import accuracy
 from oversight.protocols.base import register_protocol
-from oversight.protocols.w2s import ceiling_stage, student_on_labels
+from oversight.protocols.w2s import ceiling_stage, judge_on_test, judged_headline, student_on_labels
 from oversight.training.losses import LossConfig
+from oversight.training.selection import check_selection
+from oversight.transfer_stats import seed_pgr
 
 ALL = ["direct", "direct_passage", "consultancy", "debate", "candidate", "critique"]
 
@@ -35,9 +41,11 @@ class JudgingProtocolConfig(JudgingConfig):
     headline: str = "debate"  # the transferred protocol reported as student_acc / pgr
     student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="xent"))  # student loss on judged labels
     hard_labels: bool = True  # students learn the judge's verdicts (argmax), not its uncalibrated probabilities
+    student_select: str = "none"  # students' kept weights: none (final) | label_agreement | label_auroc | label_loss
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_selection(self.student_select, gold_targets=False, where="judging.student_select")
         unknown = [p for p in [*self.protocols, *self.transfer] if p not in JUDGING]
         if unknown:
             raise ConfigError(f"judging: unknown protocols {unknown}; registered: {JUDGING.names()}")
@@ -48,31 +56,35 @@ class JudgingProtocolConfig(JudgingConfig):
 
 
 @register_protocol("judging", JudgingProtocolConfig, summary_table=lambda summary: protocol_table(summary, title="mean over seeds"))
-def run_judging_protocols(ctx, seed: int) -> dict[str, float]:
+def run_judging_protocols(ctx, seed: int) -> SeedResult:
     """Direct QA, consultancy, debate, critique: a weak LLM judge assisted; judged labels train a strong student."""
     cfg: JudgingProtocolConfig = ctx.protocol_cfg
     split = ctx.split(seed)
     metrics: dict[str, float] = {}
     judged = {}
     for name in cfg.protocols:
-        judged[name] = run_judging(ctx, name, cfg, split.strong_train, seed)
+        judged[name] = run_judging(ctx, name, cfg, split.strong_train, seed, judge_train=split.weak_train)
         metrics.update({f"{name}_{k}": v for k, v in judged[name].metrics.items()})
-    test_labels = ctx.dataset.labels[split.test]
-    weak = metrics["direct_judge_acc"]
+    on_test = {name: judge_on_test(ctx, name, cfg, split, seed) for name in dict.fromkeys(["direct", *cfg.transfer])}
+    metrics.update({f"{name}_judge_test_acc": judged_test.metrics["judge_acc"] for name, (_, judged_test) in on_test.items()})
+    headlines = {}
     if cfg.transfer:
-        metrics["ceiling_acc"] = accuracy(ceiling_stage(ctx, split, seed).arrays()["test_probs"], test_labels)
+        ceiling = ceiling_stage(ctx, split, seed)
+        test_labels = ctx.dataset.labels[split.test]
+        metrics["ceiling_full_test_acc"] = accuracy(ceiling.arrays()["test_probs"], test_labels)
         for name in cfg.transfer:
             student = student_on_labels(ctx, judged[name].probs, split, seed, cfg.student_loss, cfg.hard_labels, f"student_{name}")
-            metrics[f"{name}_student_acc"] = accuracy(student.arrays()["test_probs"], test_labels)
-            metrics[f"{name}_pgr"] = pgr(weak, metrics[f"{name}_student_acc"], metrics["ceiling_acc"])
-    head = {"weak_acc": weak, "student_acc": metrics.get(f"{cfg.headline}_student_acc", math.nan),
-            "ceiling_acc": metrics.get("ceiling_acc", math.nan), "pgr": metrics.get(f"{cfg.headline}_pgr", math.nan)}
+            test_items, judged_test = on_test[name]
+            h = headlines[name] = judged_headline(ctx, split, test_items, judged_test, student, ceiling, name)
+            metrics[f"{name}_student_acc"] = float(h.student.mean())  # on the judged test items, like its judge
+            metrics[f"{name}_student_full_test_acc"] = accuracy(student.arrays()["test_probs"], test_labels)
+            metrics[f"{name}_pgr"] = seed_pgr(h.weak, h.student, h.ceiling, h.test_ids, seed=seed)
     print(protocol_table({k: {"mean": v} for k, v in metrics.items()}, cfg.protocols, f"seed {seed}"), flush=True)
-    return {**head, **metrics}
+    return SeedResult(metrics, headlines.get(cfg.headline))
 
 
-COLUMNS = [("judge_acc", "judge acc"), ("judge_acc_lo", "lo"), ("judge_acc_hi", "hi"), ("honest_win_rate", "honest win"),
-           ("parse_failure_rate", "unparsed"), ("student_acc", "student"), ("pgr", "PGR")]
+COLUMNS = [("judge_acc", "pool acc"), ("judge_acc_lo", "lo"), ("judge_acc_hi", "hi"), ("judge_test_acc", "test acc"),
+           ("honest_win_rate", "honest win"), ("parse_failure_rate", "unparsed"), ("student_acc", "student"), ("pgr", "PGR")]
 
 
 def protocol_table(summary: dict[str, dict], protocols: list[str] | None = None, title: str = "") -> str:
@@ -86,6 +98,7 @@ def protocol_table(summary: dict[str, dict], protocols: list[str] | None = None,
         cells = []
         for key, _ in COLUMNS:
             value = summary.get(f"{p}_{key}", {}).get("mean", math.nan)
+            value = math.nan if value is None else value
             cells.append(f"{'—' if value is None or math.isnan(value) else f'{value:.3f}':>11}")
         lines.append(f"{p:<15}" + "".join(cells))
     return "\n".join(lines)

@@ -3,7 +3,8 @@
 Split the data into disjoint halves A and B plus a test set. The weak supervisor trains on A
 with ground truth and labels B (soft labels kept, a reusable artifact); the strong ceiling trains
 on B with ground truth; the strong student trains on B with the weak labels. PGR =
-(student - weak) / (ceiling - weak) on the test set, with AUROC and student-supervisor agreement.
+(student - weak) / (ceiling - weak) on the test set, with AUROC and student-supervisor agreement. The student trains to the end (`student_select:
+none`) unless another selection rule is named: its held-out targets are the weak labels.
 """
 
 from __future__ import annotations
@@ -13,20 +14,24 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from oversight.errors import ConfigError
+from oversight.headline import Headline, SeedResult
 from oversight.judging.config import JudgingConfig
 from oversight.metrics import accuracy, agreement, auroc, pgr
 from oversight.protocols.base import register_protocol
 from oversight.training.losses import LossConfig
+from oversight.training.selection import check_selection
 
 
 @dataclass
 class W2SConfig:
     student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # loss on the weak labels
     hard_labels: bool = False  # train the student on the weak model's argmax instead of its probabilities
+    student_select: str = "none"  # the student's kept weights: none (final) | label_agreement | label_auroc | label_loss
     supervision: str = "weak"  # weak: the weak model's labels | a judging protocol (debate, consultancy, critique, ...)
     judging: JudgingConfig = field(default_factory=JudgingConfig)  # roles and rules when supervision is a judging protocol
 
     def __post_init__(self) -> None:
+        check_selection(self.student_select, gold_targets=False, where="w2s.student_select")
         from oversight.judging import protocols  # noqa: F401  (fills JUDGING)
         from oversight.judging.base import JUDGING
 
@@ -38,8 +43,13 @@ def test_metrics(prefix: str, probs: np.ndarray, labels: np.ndarray) -> dict[str
     return {f"{prefix}_acc": accuracy(probs, labels), f"{prefix}_auroc": auroc(probs, labels)}
 
 
+def kept_steps(**stages) -> dict[str, int]:
+    """`<role>_kept_step` of each training stage: the step whose weights its selection rule kept."""
+    return {f"{role}_kept_step": stage.meta.get("kept_step") for role, stage in stages.items()}
+
+
 @register_protocol("w2s", W2SConfig)
-def run_w2s(ctx, seed: int) -> dict[str, float]:
+def run_w2s(ctx, seed: int) -> SeedResult:
     """Weak-to-strong: weak supervisor labels → strong student; PGR against the strong ceiling."""
     cfg, proto = ctx.cfg, ctx.protocol_cfg
     split = ctx.split(seed)
@@ -61,11 +71,12 @@ def run_w2s(ctx, seed: int) -> dict[str, float]:
     student_test = student_stage.arrays()["test_probs"]
     metrics = {**test_metrics("weak", weak_test, test_labels), **test_metrics("ceiling", ceiling_test, test_labels),
                **test_metrics("student", student_test, test_labels)}
-    metrics["pgr"] = pgr(metrics["weak_acc"], metrics["student_acc"], metrics["ceiling_acc"])
     metrics["pgr_auroc"] = pgr(metrics["weak_auroc"], metrics["student_auroc"], metrics["ceiling_auroc"])
     metrics["weak_label_acc"] = accuracy(weak_probs, labels[split.strong_train])
     metrics["student_weak_agreement"] = agreement(student_test, weak_test)
-    return metrics
+    metrics.update(kept_steps(weak=weak_stage, ceiling=ceiling, student=student_stage))
+    headline = Headline.from_probs(split.test, test_labels, weak_test, student_test, ceiling_test)
+    return SeedResult(metrics, headline)
 
 
 def ceiling_stage(ctx, split, seed: int):
@@ -74,26 +85,53 @@ def ceiling_stage(ctx, split, seed: int):
                            ctx.gold_targets(), split.test, seed)
 
 
+def student_train_config(ctx, loss: LossConfig, select: str):
+    """The strong model's training, with the student's loss and selection rule (never gold selection)."""
+    return replace(ctx.cfg.strong.train, loss=loss, select=select)
+
+
 def student_on_labels(ctx, label_probs: np.ndarray, split, seed: int, loss: LossConfig, hard: bool = False,
-                      kind: str = "student"):
+                      kind: str = "student", select: str | None = None):
     """Train the strong model on `label_probs` over half B (the student stage), test on the test split."""
     targets = ctx.targets_from(label_probs, split.strong_train, hard=hard)
-    train = replace(ctx.cfg.strong.train, loss=loss)
+    train = student_train_config(ctx, loss, select if select is not None else ctx.protocol_cfg.student_select)
     return ctx.train_stage(kind, ctx.learner(ctx.cfg.strong.model), train, split.strong_train, targets, split.test, seed)
 
 
-def _judged_w2s(ctx, split, seed: int) -> dict[str, float]:
-    """The supervisor is a weak judge assisted by a judging protocol; it labels half B for the student."""
+def judge_on_test(ctx, name: str, jcfg, split, seed: int):
+    """(test items, Judged): the supervising judge under protocol `name` on the fixed test subsample."""
+    from oversight.judging.config import judged_test_items
     from oversight.judging.run import run_judging
 
-    proto, labels = ctx.protocol_cfg, ctx.dataset.labels
-    judged = run_judging(ctx, proto.supervision, proto.judging, split.strong_train, seed)
+    test_items = judged_test_items(split.test, jcfg.test_items, ctx.cfg.data.seed)
+    return test_items, run_judging(ctx, name, jcfg, test_items, seed, judge_train=split.weak_train, tag="-test")
+
+
+def judged_headline(ctx, split, test_items: np.ndarray, judged_test, student, ceiling, name: str) -> Headline:
+    """The supervising judge, the student and the ceiling on the same test items."""
+    at = np.searchsorted(split.test, test_items)  # both sorted: the items' rows in the test predictions
+    return Headline.from_probs(test_items, ctx.dataset.labels[test_items], judged_test.probs,
+                               student.arrays()["test_probs"][at], ceiling.arrays()["test_probs"][at],
+                               baseline=f"{name}-assisted judge on {len(test_items)} test items")
+
+
+def _judged_w2s(ctx, split, seed: int) -> SeedResult:
+    """The supervisor is a weak judge assisted by a judging protocol; it labels half B for the student.
+
+    weak_acc is that judge on the test subsample (`judging.test_items`), where the student and
+    ceiling are also scored for the headline; its accuracy on the pool it labelled is
+    `<protocol>_judge_acc`, and the full-test accuracies are `*_full_test_acc`.
+    """
+    from oversight.judging.run import run_judging
+
+    proto, labels, sup = ctx.protocol_cfg, ctx.dataset.labels, ctx.protocol_cfg.supervision
+    judged = run_judging(ctx, sup, proto.judging, split.strong_train, seed, judge_train=split.weak_train)
+    test_items, on_test = judge_on_test(ctx, sup, proto.judging, split, seed)
     ceiling = ceiling_stage(ctx, split, seed)
-    student = student_on_labels(ctx, judged.probs, split, seed, proto.student_loss, proto.hard_labels,
-                                kind=f"student_{proto.supervision}")
+    student = student_on_labels(ctx, judged.probs, split, seed, proto.student_loss, proto.hard_labels, kind=f"student_{sup}")
     test_labels = labels[split.test]
-    metrics = {"weak_acc": judged.metrics["judge_acc"],  # the assisted judge on the pool it labelled
-               **test_metrics("student", student.arrays()["test_probs"], test_labels),
-               **test_metrics("ceiling", ceiling.arrays()["test_probs"], test_labels)}
-    metrics["pgr"] = pgr(metrics["weak_acc"], metrics["student_acc"], metrics["ceiling_acc"])
-    return {**metrics, **{f"{proto.supervision}_{k}": v for k, v in judged.metrics.items()}}
+    metrics = {"student_full_test_acc": accuracy(student.arrays()["test_probs"], test_labels),
+               "ceiling_full_test_acc": accuracy(ceiling.arrays()["test_probs"], test_labels),
+               f"{sup}_judge_test_acc": on_test.metrics["judge_acc"], **kept_steps(ceiling=ceiling, student=student),
+               **{f"{sup}_{k}": v for k, v in judged.metrics.items()}}
+    return SeedResult(metrics, judged_headline(ctx, split, test_items, on_test, student, ceiling, sup))

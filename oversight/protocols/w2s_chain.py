@@ -6,7 +6,8 @@ i-1's labels, then labels B_{i+1}; no model labels data it trained on. The direc
 student and the strong ceiling train on the last chunk, so they see the same examples as the
 chain's end. Headline keys: weak_acc = models[0], student_acc = the chain's end, ceiling_acc =
 models[-1] on gold, pgr = the chain's PGR; `direct_student_acc`/`direct_pgr` are plain W2S on the
-same data; per link `link{i}_acc`, `link{i}_label_acc`, `link{i}_ceiling_acc`, `link{i}_pgr`.
+same data; per link `link{i}_acc`, `link{i}_label_acc`, `link{i}_ceiling_acc`, `link{i}_pgr`. Every
+PGR is undefined (None) in a seed whose gap is not significantly positive (transfer_stats.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from oversight.errors import ConfigError
-from oversight.metrics import accuracy, pgr
+from oversight.headline import Headline, SeedResult
+from oversight.metrics import accuracy
 from oversight.protocols.base import register_protocol
 from oversight.protocols.splits import chain_split
-from oversight.protocols.w2s import test_metrics
+from oversight.protocols.w2s import kept_steps, student_train_config, test_metrics
 from oversight.training.losses import LossConfig
+from oversight.training.selection import check_selection
+from oversight.transfer_stats import seed_pgr
 
 
 @dataclass
@@ -28,11 +32,15 @@ class ChainConfig:
     models: list[str] = field(default_factory=lambda: ["minilm-l3", "minilm-l6", "mpnet-base"])  # weak → strong; each uses strong.model's other settings
     student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # loss of every model trained on labels
     hard_labels: bool = False  # pass on each model's argmax instead of its probabilities
+    student_select: str = "none"  # kept weights of every model trained on labels: none (final) | label_agreement | label_auroc | label_loss
     link_ceilings: bool = True  # also train each intermediate model on gold (per-link PGR); costs one probe each
+
+    def __post_init__(self) -> None:
+        check_selection(self.student_select, gold_targets=False, where="w2s_chain.student_select")
 
 
 @register_protocol("w2s_chain", ChainConfig)
-def run_chain(ctx, seed: int) -> dict[str, float]:
+def run_chain(ctx, seed: int) -> SeedResult:
     """Bootstrapping: weak → medium → strong, each trained on the previous model's labels; vs direct W2S."""
     cfg, proto = ctx.cfg, ctx.protocol_cfg
     if len(proto.models) < 2:
@@ -45,10 +53,12 @@ def run_chain(ctx, seed: int) -> dict[str, float]:
     # the first model trains like W2S's weak supervisor (weak.train); the rest like the strong model
     learners = [ctx.learner(replace(cfg.strong.model, model=name)) for name in proto.models]
     trains = [cfg.weak.train] + [cfg.strong.train] * links
-    student_train = replace(cfg.strong.train, loss=proto.student_loss)
+    student_train = student_train_config(ctx, proto.student_loss, proto.student_select)
 
     first = ctx.train_stage("weak", learners[0], trains[0], split.first, gold, split.test, seed)
     metrics = test_metrics("weak", first.arrays()["test_probs"], test_labels)
+    right = lambda stage: stage.arrays()["test_probs"].argmax(-1) == test_labels  # noqa: E731  per test example
+    link_pgr = lambda before, after, top: seed_pgr(right(before), right(after), right(top), split.test, seed=seed)  # noqa: E731
     prev, prev_learner, prev_train, prev_idx = first, learners[0], trains[0], split.first
     for i, chunk in enumerate(split.chunks, start=1):
         targets = passed_labels(ctx, prev, prev_learner, prev_train, prev_idx, chunk, seed, proto.hard_labels)
@@ -58,8 +68,7 @@ def run_chain(ctx, seed: int) -> dict[str, float]:
         if proto.link_ceilings or i == links:
             ceiling = ctx.train_stage("ceiling", learners[i], trains[i], chunk, gold, split.test, seed)
             metrics[f"link{i}_ceiling_acc"] = accuracy(ceiling.arrays()["test_probs"], test_labels)
-            before = metrics["weak_acc"] if i == 1 else metrics[f"link{i - 1}_acc"]
-            metrics[f"link{i}_pgr"] = pgr(before, metrics[f"link{i}_acc"], metrics[f"link{i}_ceiling_acc"])
+            metrics[f"link{i}_pgr"] = link_pgr(prev, stage, ceiling)  # from the link's own supervisor
         prev, prev_learner, prev_train, prev_idx = stage, learners[i], student_train, chunk
 
     # direct W2S on the chain's last chunk: models[0]'s labels → models[-1]
@@ -68,11 +77,13 @@ def run_chain(ctx, seed: int) -> dict[str, float]:
     direct = ctx.train_stage("student", learners[-1], student_train, last, targets, split.test, seed)
     metrics["ceiling_acc"] = metrics[f"link{links}_ceiling_acc"]
     metrics["student_acc"] = metrics[f"link{links}_acc"]
-    metrics["pgr"] = pgr(metrics["weak_acc"], metrics["student_acc"], metrics["ceiling_acc"])
     metrics["direct_student_acc"] = accuracy(direct.arrays()["test_probs"], test_labels)
-    metrics["direct_pgr"] = pgr(metrics["weak_acc"], metrics["direct_student_acc"], metrics["ceiling_acc"])
+    metrics["direct_pgr"] = link_pgr(first, direct, ceiling)
     metrics["chain_minus_direct_acc"] = metrics["student_acc"] - metrics["direct_student_acc"]
-    return metrics
+    metrics.update(kept_steps(student=stage, direct_student=direct, ceiling=ceiling))
+    headline = Headline.from_probs(split.test, test_labels, first.arrays()["test_probs"], stage.arrays()["test_probs"],
+                                   ceiling.arrays()["test_probs"], baseline=f"first model ({proto.models[0]})")
+    return SeedResult(metrics, headline)
 
 
 def passed_labels(ctx, trained, learner, train_cfg, train_idx: np.ndarray, label_idx: np.ndarray, seed: int,

@@ -97,6 +97,24 @@ def all_reduce_sum(value: torch.Tensor) -> torch.Tensor:
     return value
 
 
+def all_gather_rows(local: torch.Tensor) -> torch.Tensor:
+    """Every rank's rows of `local` stacked (rank order), on every rank; shards may differ in size."""
+    dist = _dist()
+    if dist is None:
+        return local
+    import torch
+
+    size = torch.tensor([local.shape[0]], device=local.device)
+    sizes = [torch.zeros_like(size) for _ in range(dist.get_world_size())]
+    dist.all_gather(sizes, size)
+    counts = [int(s) for s in sizes]
+    padded = local.new_zeros((max(counts), *local.shape[1:]))  # all_gather wants equal shapes
+    padded[: local.shape[0]] = local
+    parts = [torch.zeros_like(padded) for _ in counts]
+    dist.all_gather(parts, padded)
+    return torch.cat([part[:n] for part, n in zip(parts, counts)])
+
+
 def gather_rows(local: np.ndarray, n_total: int) -> np.ndarray:
     """Reassemble rows computed on `local_shard(range(n_total))` into the full array, on every rank."""
     dist = _dist()

@@ -19,7 +19,7 @@ from oversight.training.batching import FeatureSource, TokenSource, tokenize
 from oversight.training.classifier import ClassifierConfig, build_feature_head, build_text_classifier
 from oversight.training.device import seed_everything
 from oversight.training.features import cached_features
-from oversight.training.trainer import TrainConfig, predict, train, trainable_state
+from oversight.training.trainer import TrainConfig, TrainState, predict, train, trainable_state
 
 
 @dataclass
@@ -79,14 +79,17 @@ class Learner:
         return model
 
     def fit(self, train_cfg: TrainConfig, train_idx: np.ndarray, targets: np.ndarray, seed: int,
-            workdir: Path, stage: str) -> torch.nn.Module:
-        """Train a fresh model on `targets` rows of `train_idx`; resumes from `workdir/train.ckpt`."""
+            workdir: Path, stage: str, gold_targets: bool = True) -> tuple[torch.nn.Module, TrainState]:
+        """Train a fresh model on `targets` rows of `train_idx`; resumes from `workdir/train.ckpt`.
+
+        Returns the model with the weights `train_cfg.select` keeps, and the final TrainState.
+        """
         source = self.source(train_cfg.eval_batch_size)
         model = self.build(train_idx, seed)
         log = (lambda m: self.ws.log(m, stage)) if self.ws.log else (lambda m: None)
-        train(model, source, np.asarray(train_idx), targets, train_cfg, seed, self.ws.device, log,
-              checkpoint=Path(workdir) / "train.ckpt", desc=f"{stage} {self.model_id}")
-        return model
+        state = train(model, source, np.asarray(train_idx), targets, train_cfg, seed, self.ws.device, log,
+                      checkpoint=Path(workdir) / "train.ckpt", desc=f"{stage} {self.model_id}", gold_targets=gold_targets)
+        return model, state
 
     def predict(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig, desc: str) -> np.ndarray:
         return predict(model, self.source(train_cfg.eval_batch_size), np.asarray(indices), train_cfg.eval_batch_size,

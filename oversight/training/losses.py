@@ -1,8 +1,12 @@
 """Losses for training on (possibly weak, possibly soft) labels, after Burns et al. 2023.
 
-A loss is a small callable `loss(logits, targets, step_frac) -> scalar tensor` where `targets`
-are class probabilities (soft labels, shape [batch, classes]) and `step_frac` in [0, 1] is the
-fraction of training done (for warm-ups). Add one with `@LOSSES.register("name")`.
+A loss is a small callable `loss(logits, targets, step_frac, stats) -> scalar tensor` where
+`targets` are class probabilities (soft labels, shape [batch, classes]) and `step_frac` in [0, 1]
+is the fraction of training done (for warm-ups). A loss whose terms depend on the whole batch
+(logconf's adaptive threshold and class prior) also defines `batch_stats(probs, targets)`; the
+trainer then passes `stats` computed over the whole optimizer batch, across micro-batches and
+ranks, as the paper does (None: compute them from this call's own logits). Add one with
+`@LOSSES.register("name")`.
 """
 
 from __future__ import annotations
@@ -17,9 +21,15 @@ from oversight.registry import Registry
 
 
 class Loss(Protocol):
-    """`loss(logits [B, C], targets [B, C] probabilities, step_frac in [0, 1]) -> scalar`."""
+    """`loss(logits [B, C], targets [B, C] probabilities, step_frac in [0, 1], stats) -> scalar`."""
 
-    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float) -> torch.Tensor: ...
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float,
+                 stats: dict[str, torch.Tensor] | None = None) -> torch.Tensor: ...
+
+
+def batch_statistics(loss: Loss):
+    """The loss's `batch_stats(probs, targets) -> dict` if its terms depend on the whole batch, else None."""
+    return getattr(loss, "batch_stats", None)
 
 
 @dataclass
@@ -45,18 +55,21 @@ def warmup(step_frac: float, warmup_frac: float) -> float:
     return min(max(step_frac / warmup_frac, 0.0), 1.0)
 
 
-def harden_to_prior(probs: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
-    """One-hot labels from `probs` whose class balance matches `prior`.
+def prior_threshold(probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Burns et al.'s adaptive threshold: the quantile of P(class 1) that makes the hardened
+    positive rate equal the targets' class-1 prior (binary; unused for more classes)."""
+    prior = targets.float().mean(0)
+    if probs.shape[-1] != 2:
+        return torch.zeros((), device=probs.device)
+    return quantile_on_device(probs[:, 1].float(), 1.0 - prior[1].clamp(0, 1))
 
-    Binary: threshold P(class 1) at the quantile that makes the positive rate equal prior[1]
-    (Burns et al.'s adaptive threshold, so the confidence loss cannot collapse onto one class).
-    More classes: argmax (no prior matching).
-    """
-    n_classes = probs.shape[-1]
-    if n_classes != 2:
+
+def harden(probs: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
+    """One-hot labels from `probs`: binary P(class 1) > threshold (so the confidence loss cannot
+    collapse onto one class); more classes: argmax (no prior matching)."""
+    if probs.shape[-1] != 2:
         # scatter, not F.one_hot: one_hot checks the index range with a host sync on CUDA
         return torch.zeros_like(probs).scatter_(-1, probs.argmax(-1, keepdim=True), 1.0)
-    threshold = quantile_on_device(probs[:, 1].float(), 1.0 - prior[1].float().clamp(0, 1))
     positive = (probs[:, 1] > threshold).to(probs.dtype)
     return torch.stack([1 - positive, positive], -1)
 
@@ -80,7 +93,7 @@ class SoftCrossEntropy:
     def __init__(self, cfg: LossConfig) -> None:
         self.cfg = cfg
 
-    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float) -> torch.Tensor:
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float, stats=None) -> torch.Tensor:
         return soft_cross_entropy(logits, targets)
 
 
@@ -91,21 +104,28 @@ class AuxiliaryConfidence:
     def __init__(self, cfg: LossConfig) -> None:
         self.cfg = cfg
 
-    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float) -> torch.Tensor:
+    def batch_stats(self, probs: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"threshold": prior_threshold(probs, targets)}
+
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float, stats=None) -> torch.Tensor:
         alpha = self.cfg.alpha_max * warmup(step_frac, self.cfg.warmup_frac)
         # Hardened predictions are targets, not a path for gradients.
-        own = harden_to_prior(torch.softmax(logits.detach().float(), -1), targets.float().mean(0))
+        probs = torch.softmax(logits.detach().float(), -1)
+        stats = stats if stats is not None else self.batch_stats(probs, targets)
+        own = harden(probs, stats["threshold"])
         return (1 - alpha) * soft_cross_entropy(logits, targets) + alpha * soft_cross_entropy(logits, own)
 
 
 @LOSSES.register("product")
 class ProductOfExperts:
-    """CE against normalize(weak · student^β): the student down-weights labels it finds unlikely."""
+    """CE against normalize(weak · student^β): the student down-weights labels it finds unlikely.
+
+    Per example only (no batch statistics), so accumulation and ranks do not change it."""
 
     def __init__(self, cfg: LossConfig) -> None:
         self.cfg = cfg
 
-    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float) -> torch.Tensor:
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, step_frac: float, stats=None) -> torch.Tensor:
         beta = self.cfg.product_beta_max * warmup(step_frac, self.cfg.warmup_frac)
         own = torch.softmax(logits.detach().float(), -1)
         combined = targets.float() * own.pow(beta)

@@ -1,10 +1,12 @@
-"""The training loop: AdamW, warm-up + cosine/linear schedule, accumulation, clipping, early stopping.
+"""The training loop: AdamW, warm-up + cosine/linear schedule, accumulation, clipping, model selection.
 
 One optimizer step reads top to bottom in `train`: lr comes from the scheduler, micro-batches
 accumulate gradients, the norm is clipped, the optimizer steps, and at eval points the held-out
-loss decides the best weights and whether to stop. Early stopping uses a held-out slice of the
-*training* targets (weak labels for a student, never ground truth). Every eval point also writes
-a resume checkpoint, so a killed run continues from its last eval, not from scratch.
+slice of the training targets is scored. Which weights are kept is the config's `select` rule
+(oversight/training/selection.py): a student trains to the end by default, since its held-out
+targets are its supervisor's noisy labels. A non-finite loss or gradient stops the stage with an
+error naming step and lr, so a diverged model is never kept. Every eval point also writes a
+resume checkpoint, so a killed run continues from its last eval, not from scratch.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from oversight.errors import ConfigError
+from oversight.errors import ConfigError, TrainingError
 from oversight.training import distributed as dist
 from oversight.training.batching import BatchSource
 from oversight.training.device import autocast
-from oversight.training.losses import LossConfig, build_loss
+from oversight.training.losses import LossConfig, batch_statistics, build_loss
+from oversight.training.selection import check_selection, heldout_scores, selection_score
 
 SCHEDULES = ("cosine", "linear", "constant")
 
@@ -39,9 +42,10 @@ class TrainConfig:
     schedule: str = "cosine"  # cosine | linear | constant, after warm-up
     warmup_frac: float = 0.1  # fraction of steps with linear lr warm-up
     max_grad_norm: float = 1.0  # clip the global gradient norm (0 = off)
-    val_frac: float = 0.1  # held-out slice of the training targets for early stopping
+    val_frac: float = 0.1  # held-out slice of the training targets, scored at every eval (and used by `select`)
     evals_per_epoch: int = 2  # held-out evaluations (and resume checkpoints) per epoch
-    patience: int = 0  # evals without improvement before stopping (0 = train to the end, keep best)
+    select: str = "gold_holdout"  # which weights to keep: none (final) | gold_holdout | label_loss | label_agreement | label_auroc
+    patience: int = 0  # evals without improvement under `select` before stopping (0 = train to the end)
     bf16: bool = True  # bf16 autocast on CUDA (ignored on CPU)
     tf32: bool = True  # TF32 matmuls on CUDA (ignored on CPU)
     log_every: int = 20  # optimizer steps between logged train losses (the only host-device syncs)
@@ -56,6 +60,11 @@ class TrainConfig:
             raise ConfigError(f"batch_size {self.batch_size} is not a multiple of micro_batch_size {self.micro_batch_size}")
         if not 0 <= self.val_frac < 1:
             raise ConfigError(f"val_frac={self.val_frac} must be in [0, 1)")
+        check_selection(self.select, gold_targets=True)
+        if self.select != "none" and self.val_frac == 0:
+            raise ConfigError(f"select={self.select} needs a held-out slice; set val_frac > 0 or select=none")
+        if self.patience and self.select == "none":
+            raise ConfigError("patience needs a selection rule; select=none trains to the end")
 
 
 @dataclass
@@ -65,10 +74,16 @@ class TrainState:
     step: int = 0
     epoch: int = 0
     batch_in_epoch: int = 0
-    best_loss: float = math.inf
-    best_step: int = 0
+    best_score: float = -math.inf  # under the `select` rule, higher is better
+    best_step: int = 0  # the step whose weights are kept (the last step when select=none)
+    first_eval_step: int = 0
     bad_evals: int = 0
     history: list = field(default_factory=list)
+
+    def kept(self, select: str) -> dict[str, int | str | bool]:
+        """What the stage meta records about selection: the rule, the kept step, whether it is the first eval."""
+        return {"select": select, "kept_step": self.best_step, "total_steps": self.step,
+                "kept_first_eval": select != "none" and self.best_step == self.first_eval_step < self.step}
 
 
 def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
@@ -134,12 +149,6 @@ def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, ba
     return out
 
 
-def heldout_loss(model, source, val_idx, targets, cfg, device) -> float:
-    probs = predict(model, source, val_idx, cfg.eval_batch_size, device, cfg.bf16, desc="held-out")
-    logp = torch.log(torch.from_numpy(probs).clamp_min(1e-12))
-    return float(-(torch.from_numpy(targets[val_idx]) * logp).sum(-1).mean())
-
-
 class Checkpoint:
     """Resume file for one training stage: weights, optimizer, scheduler, RNG and TrainState."""
 
@@ -173,9 +182,13 @@ def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, targets: np.ndarray, cfg: TrainConfig,
           seed: int, device: torch.device, log: Callable[[dict], None] = lambda m: None,
-          checkpoint: Path | None = None, desc: str = "train") -> list[dict]:
-    """Train `model` on `targets[train_idx]` (class probabilities); leave the best held-out weights loaded."""
+          checkpoint: Path | None = None, desc: str = "train", gold_targets: bool = True) -> TrainState:
+    """Train `model` on `targets[train_idx]` (class probabilities); leave the weights `cfg.select` keeps loaded.
+
+    `gold_targets` says whether the targets are ground truth: `select=gold_holdout` is refused otherwise.
+    """
     cfg.validate()
+    check_selection(cfg.select, gold_targets)
     fit_idx, val_idx = split_validation(np.asarray(train_idx), cfg.val_frac, seed)
     micro = cfg.micro_batch_size or cfg.batch_size
     accum = cfg.batch_size // micro
@@ -191,64 +204,142 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     state, best = resumed if resumed else (TrainState(), None)
     target_tensor = torch.from_numpy(np.asarray(targets, dtype=np.float32))
     running = torch.zeros((), device=device)  # summed on device; read back only at log points
+    finite = Finiteness(device)
     since_log = 0
-    bar = tqdm(total=total_steps, initial=state.step, desc=desc, unit="step", leave=False, disable=not dist.is_main())
-    while state.step < total_steps:
-        generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
-        batches = source.train_batches(fit_idx, cfg.batch_size, generator)
-        for batch_idx in batches[state.batch_in_epoch : steps_per_epoch]:
-            model.train()
-            shard = dist.local_shard(batch_idx)  # global batch semantics: the ranks split each batch
-            for chunk in np.array_split(shard, max(1, min(accum, len(shard)))):
-                if len(chunk) == 0:
-                    continue
-                with autocast(device, cfg.bf16):
-                    logits = model(**to_device(source.collate(chunk), device))
-                loss = loss_fn(logits, target_tensor[chunk].to(device), state.step / total_steps)
-                (loss * len(chunk) / len(batch_idx)).backward()
-                running += loss.detach() * len(chunk) / len(batch_idx)
-            dist.all_reduce_grads(model)  # before clipping, so every rank clips the same global gradient
-            if cfg.max_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            state.step += 1
-            state.batch_in_epoch += 1
-            bar.update(1)
-            since_log += 1
-            if state.step % cfg.log_every == 0 or state.step == total_steps:
-                running = dist.all_reduce_sum(running)  # each rank summed only its shard's share
-                log({"train/loss": float(running) / since_log, "train/lr": scheduler.get_last_lr()[0], "step": state.step})
-                running.zero_()
-                since_log = 0
-            if state.step % eval_every == 0 or state.step == total_steps:
-                best = evaluate_and_keep_best(model, source, val_idx, targets, cfg, device, state, best, log)
-                ckpt.save(model, optimizer, scheduler, state, best)
-                if cfg.patience and state.bad_evals >= cfg.patience:
-                    state.step = total_steps  # early stop
-            if state.step >= total_steps:
-                break
-        state.epoch += 1
-        state.batch_in_epoch = 0
-    bar.close()
+    # a context manager, so a diverged run's error prints after the bar is cleared, on its own line
+    with tqdm(total=total_steps, initial=state.step, desc=desc, unit="step", leave=False, disable=not dist.is_main()) as bar:
+        while state.step < total_steps:
+            generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
+            batches = source.train_batches(fit_idx, cfg.batch_size, generator)
+            for batch_idx in batches[state.batch_in_epoch : steps_per_epoch]:
+                shard = dist.local_shard(batch_idx)  # global batch semantics: the ranks split each batch
+                chunks = [c for c in np.array_split(shard, max(1, min(accum, len(shard)))) if len(c)]
+                running += accumulate_gradients(model, loss_fn, source, chunks, target_tensor, len(batch_idx),
+                                                state.step / total_steps, device, cfg.bf16)
+                dist.all_reduce_grads(model)  # before clipping, so every rank clips the same global gradient
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm if cfg.max_grad_norm > 0 else math.inf)
+                finite.record(grad_norm, state.step + 1)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                state.step += 1
+                state.batch_in_epoch += 1
+                bar.update(1)
+                since_log += 1
+                if state.step % cfg.log_every == 0 or state.step == total_steps:
+                    running = dist.all_reduce_sum(running)  # each rank summed only its shard's share
+                    mean_loss = float(running) / since_log
+                    finite.check(mean_loss, desc, state.step, cfg.lr, model)
+                    log({"train/loss": mean_loss, "train/lr": scheduler.get_last_lr()[0], "step": state.step})
+                    running.zero_()
+                    since_log = 0
+                if state.step % eval_every == 0 or state.step == total_steps:
+                    finite.check(0.0, desc, state.step, cfg.lr, model)
+                    best = evaluate_and_select(model, source, val_idx, targets, cfg, device, state, best, log)
+                    ckpt.save(model, optimizer, scheduler, state, best)
+                    if cfg.patience and state.bad_evals >= cfg.patience:
+                        state.step = total_steps  # early stop
+                if state.step >= total_steps:
+                    break
+            state.epoch += 1
+            state.batch_in_epoch = 0
     if best is not None:
         model.load_state_dict(best, strict=False)
-    return state.history
+    return state
 
 
-def evaluate_and_keep_best(model, source, val_idx, targets, cfg, device, state: TrainState, best, log):
-    if len(val_idx) == 0:  # no held-out slice: the final weights are the result
-        return trainable_state(model)
-    val_loss = heldout_loss(model, source, val_idx, targets, cfg, device)
-    record = {"val/loss": val_loss, "step": state.step}
-    state.history.append(record)
-    log(record)
-    if val_loss < state.best_loss - 1e-6:
-        state.best_loss, state.best_step, state.bad_evals = val_loss, state.step, 0
+def accumulate_gradients(model, loss_fn, source: BatchSource, chunks: list[np.ndarray], targets: torch.Tensor,
+                         batch_len: int, step_frac: float, device: torch.device, bf16: bool) -> torch.Tensor:
+    """Forward and backward every micro-batch of this rank's shard; returns its share of the batch loss.
+
+    Each micro-batch's loss is weighted by its share of the *global* batch, so summed gradients
+    (over micro-batches and ranks) equal the gradient of the whole batch's mean loss.
+    """
+    stats = whole_batch_statistics(loss_fn, model, source, chunks, targets, device, bf16)
+    model.train()
+    total = torch.zeros((), device=device)
+    for chunk in chunks:
+        with autocast(device, bf16):
+            logits = model(**to_device(source.collate(chunk), device))
+        loss = loss_fn(logits, targets[chunk].to(device), step_frac, stats)
+        (loss * len(chunk) / batch_len).backward()
+        total += loss.detach() * len(chunk) / batch_len
+    return total
+
+
+class Finiteness:
+    """Catches a non-finite gradient norm, loss or weight without a host sync per step.
+
+    The first bad gradient step is remembered on the device and read back only at log and eval
+    points, where the weights are checked too (weight decay alone can blow them up with finite
+    gradients), so a diverged run stops there with an error instead of being kept as a result.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.first_bad = torch.full((), -1, dtype=torch.long, device=device)
+
+    def record(self, grad_norm: torch.Tensor, step: int) -> None:
+        bad = ~torch.isfinite(grad_norm) & (self.first_bad < 0)
+        self.first_bad = torch.where(bad, torch.full_like(self.first_bad, step), self.first_bad)
+
+    def check(self, loss: float, desc: str, step: int, lr: float, model: torch.nn.Module) -> None:
+        first_bad = int(self.first_bad)
+        weights_ok = bool(torch.stack([torch.isfinite(p).all() for p in model.parameters() if p.requires_grad]).all())
+        if first_bad >= 0 or not math.isfinite(loss) or not weights_ok:
+            where = (f"step {first_bad} (gradient norm)" if first_bad >= 0 else
+                     f"step {step} (loss {loss})" if not math.isfinite(loss) else f"step {step} (weights)")
+            raise TrainingError(f"{desc}: training diverged, non-finite value at {where} with lr={lr:.3g}; "
+                                f"lower the lr or clip gradients (max_grad_norm)")
+
+
+def whole_batch_statistics(loss_fn, model, source: BatchSource, chunks: list[np.ndarray], targets: torch.Tensor,
+                           device: torch.device, bf16: bool) -> dict[str, torch.Tensor] | None:
+    """Statistics a loss computes over the whole optimizer batch (logconf's threshold and prior).
+
+    One micro-batch in one process: None, and the loss takes them from its own forward pass (no
+    extra cost). Under accumulation or several ranks, one no-grad pass over every micro-batch of
+    every rank computes them, so they match the single-pass batch. Eval mode: the statistics are
+    of the model's predictions, not of one dropout draw, and no RNG is consumed.
+    """
+    if batch_statistics(loss_fn) is None or (len(chunks) <= 1 and dist.world_size() == 1):
+        return None
+    model.eval()
+    with torch.no_grad():
+        probs = []
+        for chunk in chunks:
+            with autocast(device, bf16):
+                probs.append(torch.softmax(model(**to_device(source.collate(chunk), device)).float(), -1))
+    local = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+    all_probs = dist.all_gather_rows(torch.cat(probs) if probs else torch.zeros((0, targets.shape[1]), device=device))
+    all_targets = dist.all_gather_rows(targets[local].to(device))
+    return batch_statistics(loss_fn)(all_probs, all_targets)
+
+
+def evaluate_and_select(model, source, val_idx, targets, cfg: TrainConfig, device, state: TrainState, best, log):
+    """Score the held-out slice; keep these weights if `cfg.select` prefers them. Returns the kept weights."""
+    if state.first_eval_step == 0:
+        state.first_eval_step = state.step
+    if cfg.select == "none" or len(val_idx) == 0:
+        state.best_step = state.step
+        if len(val_idx):  # still logged: how far the student moves from its supervisor's labels
+            _log_heldout(model, source, val_idx, targets, cfg, device, state, log)
+        return None  # nothing to restore: the final weights are the result
+    scores = _log_heldout(model, source, val_idx, targets, cfg, device, state, log)
+    score = selection_score(cfg.select, scores)
+    if math.isfinite(score) and score > state.best_score + 1e-6:
+        state.best_score, state.best_step, state.bad_evals = score, state.step, 0
         return trainable_state(model)
     state.bad_evals += 1
     return best
+
+
+def _log_heldout(model, source, val_idx, targets, cfg, device, state: TrainState, log) -> dict[str, float]:
+    probs = predict(model, source, val_idx, cfg.eval_batch_size, device, cfg.bf16, desc="held-out")
+    scores = heldout_scores(probs, np.asarray(targets)[val_idx])
+    record = {f"val/{k}": v for k, v in scores.items()} | {"step": state.step}
+    state.history.append(record)
+    log(record)
+    return scores
 
 
 def soft_targets(labels: np.ndarray, n_classes: int) -> np.ndarray:
