@@ -17,12 +17,14 @@ from headline_checks import assert_seed_pgr
 from oversight.config import load_config
 from oversight.data import load_dataset_from_config
 from oversight.difficulty import DifficultyConfig, difficulty_scores, fold_assignment
+from oversight.errors import ConfigError
 from oversight.experiment import ExperimentContext, digest, run_experiment
 from oversight.protocols.e2h import majority_floor, supervision_gap_recovered
 from oversight.protocols.splits import difficulty_bands, difficulty_split
 from oversight.stages import StageStore
 from oversight.training.device import pick_device
 from oversight.training.fit import Workspace
+from oversight.zero_shot import zero_shot_probs
 
 TINY = ["protocol=e2h", "data.max_examples=300", "seeds=[0,1]", "weak.model.model=minilm-l3", "strong.model.model=minilm-l6",
         "weak.train.epochs=3", "strong.train.epochs=3", "e2h.difficulty.reference=minilm-l3", "e2h.difficulty.folds=3",
@@ -108,9 +110,10 @@ def test_e2h_end_to_end_reports_sgr_and_the_cross(ctx):
     labels = ctx.dataset.labels
     for seed, m in results["per_seed"].items():
         split = difficulty_split(scores, 30, 30, 50, 40, ctx.cfg.data.seed, int(seed))
-        floor = majority_floor(labels[split.hard_train], labels[split.hard_test], 2).mean()
-        assert m["floor_acc"] == pytest.approx(floor) and m["weak_acc"] == m["floor_acc"]
-        assert_seed_pgr(m, floor, m["easy_acc"], m["hard_acc"])  # the SGR, defined only over a significant gap
+        majority = majority_floor(labels[split.hard_train], labels[split.hard_test], 2).mean()
+        assert m["floor_majority_acc"] == pytest.approx(majority)
+        assert m["weak_acc"] == m["floor_acc"] == m["floor_zero_shot_acc"]  # the config's floor: zero-shot
+        assert_seed_pgr(m, m["floor_acc"], m["easy_acc"], m["hard_acc"])  # the SGR, defined only over a significant gap
         assert m["student_acc"] == m["easy_acc"] and m["ceiling_acc"] == m["hard_acc"]
         assert m["difficulty_hard_mean"] > m["difficulty_easy_mean"]
         w, s = m["w2s_e2h_weak_acc"], m["w2s_e2h_student_acc"]
@@ -120,4 +123,21 @@ def test_e2h_end_to_end_reports_sgr_and_the_cross(ctx):
     defined = [v for v in summary["values"] if v is not None]  # a seed whose hard model does not beat the floor has no SGR
     assert len(summary["values"]) == 2 and summary["n"] == len(defined) == 2 - len(summary["undefined_seeds"])
     assert summary["seed_mean"] == (pytest.approx(np.mean(defined)) if defined and summary["mean"] is not None else None)
-    assert results["statistics"]["baseline"].startswith("majority-class floor")
+    assert results["statistics"]["baseline"].startswith("zero-shot floor (minilm-l6, no labels)")
+
+
+def test_zero_shot_floor_reads_no_labels_and_follows_the_prompt(ctx):
+    idx = np.arange(60)
+    model = ctx.cfg.strong.model
+    probs = zero_shot_probs(ctx, model, "This review is {label}.", idx)
+    assert probs.shape == (60, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
+    saved = ctx.dataset.labels.copy()
+    try:
+        ctx.dataset.labels[:] = np.random.default_rng(0).permutation(saved)  # scrambled labels change nothing
+        assert np.array_equal(zero_shot_probs(ctx, model, "This review is {label}.", idx), probs)
+    finally:
+        ctx.dataset.labels[:] = saved
+    # the prompt is the only supervision: a different wording gives different similarities
+    assert not np.allclose(zero_shot_probs(ctx, model, "{label}!", idx), probs)
+    with pytest.raises(ConfigError, match="must contain"):
+        zero_shot_probs(ctx, model, "no placeholder", idx)

@@ -3,9 +3,11 @@ Data for Hard Tasks"; Sun et al. 2024): does supervision we can give on easy pro
 
 Rank the data by a difficulty measure (oversight/difficulty.py); the bottom `easy_pct`% is easy,
 the top `hard_pct`% hard. The strong model trains on easy gold labels (easy_acc) or on hard gold
-labels (hard_acc); both are tested on a hard test slice, against a floor (the majority class of
-the hard training labels). Supervision gap recovered SGR = (easy - floor) / (hard - floor).
-Headline keys: weak_acc = floor_acc, student_acc = easy_acc, ceiling_acc = hard_acc, pgr = sgr.
+labels (hard_acc); both are tested on a hard test slice, against a floor: `zero_shot`, the strong
+model with no labels at all (oversight/zero_shot.py; Hase et al.'s unsupervised floor), or
+`majority`, the hard training labels' most frequent class. Both are reported; `floor` picks SGR's.
+Supervision gap recovered SGR = (easy - floor) / (hard - floor).
+Headline keys: weak_acc = floor_acc, student_acc = easy_acc, ceiling_acc = hard_acc, pgr = SGR.
 The cross W2S × E2H (`w2s_e2h_*`): the weak model trains on easy gold, labels the hard training
 set, and the strong student trains on those labels; its PGR is against the weak model and hard_acc.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from oversight.difficulty import DifficultyConfig, difficulty_scores
+from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
 from oversight.metrics import accuracy, agreement, pgr
 from oversight.protocols.base import register_protocol
@@ -25,6 +28,7 @@ from oversight.protocols.w2s import kept_steps, student_train_config, test_metri
 from oversight.training.losses import LossConfig
 from oversight.training.selection import check_selection
 from oversight.transfer_stats import seed_pgr
+from oversight.zero_shot import zero_shot_probs
 
 
 @dataclass
@@ -34,12 +38,19 @@ class E2HConfig:
     hard_pct: float = 30.0  # top percent of difficulty that counts as hard (the middle is unused)
     train: int = 1000  # training examples drawn from each band per seed
     test: int = 500  # hard test examples, fixed by data.seed (the same for every run seed)
+    floor: str = "zero_shot"  # SGR's floor: zero_shot (the strong model, no labels) | majority (the hard training labels' top class)
+    zero_shot_template: str = "This text is {label}."  # zero_shot: the prompt each class name is embedded as
     cross: bool = True  # also run W2S × E2H: easy-trained weak labels on hard data → strong student
     student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # cross student's loss on weak labels
     student_select: str = "none"  # cross student's kept weights: none (final) | label_agreement | label_auroc | label_loss
 
     def __post_init__(self) -> None:
         check_selection(self.student_select, gold_targets=False, where="e2h.student_select")
+        if self.floor not in FLOORS:
+            raise ConfigError(f"e2h.floor={self.floor!r}; choose one of {', '.join(FLOORS)}")
+
+
+FLOORS = ("zero_shot", "majority")
 
 
 def supervision_gap_recovered(floor: float, easy: float, hard: float) -> float:
@@ -69,12 +80,15 @@ def run_e2h(ctx, seed: int) -> SeedResult:
     test_labels = labels[test]
 
     metrics = {**test_metrics("easy", easy_test, test_labels), **test_metrics("hard", hard_test, test_labels)}
-    floor = majority_floor(labels[split.hard_train], test_labels, len(ctx.dataset.classes))
-    metrics["floor_acc"] = float(floor.mean())
+    floors = {"majority": majority_floor(labels[split.hard_train], test_labels, len(ctx.dataset.classes)),
+              "zero_shot": zero_shot_probs(ctx, cfg.strong.model, proto.zero_shot_template, test).argmax(-1) == test_labels}
+    metrics.update({f"floor_{name}_acc": float(right.mean()) for name, right in floors.items()})
+    metrics["floor_acc"] = metrics[f"floor_{proto.floor}_acc"]
     metrics.update(kept_steps(easy=easy_stage, hard=hard_stage))
     # SGR is the headline PGR: floor → weak_acc, easy → student_acc, hard → ceiling_acc
-    headline = Headline(test, floor, easy_test.argmax(-1) == test_labels, hard_test.argmax(-1) == test_labels,
-                        baseline="majority-class floor (SGR)")
+    floor_name = {"majority": "majority-class floor", "zero_shot": f"zero-shot floor ({cfg.strong.model.model}, no labels)"}
+    headline = Headline(test, floors[proto.floor], easy_test.argmax(-1) == test_labels, hard_test.argmax(-1) == test_labels,
+                        baseline=f"{floor_name[proto.floor]}; pgr is SGR")
     # how far apart the bands are on the measure itself: a split with no gap tests nothing
     metrics["difficulty_easy_mean"] = float(scores[split.easy_train].mean())
     metrics["difficulty_hard_mean"] = float(scores[test].mean())
