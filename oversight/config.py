@@ -125,8 +125,11 @@ def validate(exp: ExperimentConfig) -> None:
     if len(set(run.seeds)) != len(run.seeds):
         raise ConfigError(f"seeds {run.seeds} repeat a seed")
     for role in ("weak", "strong"):
-        getattr(run, role).model.validate()
-        getattr(run, role).train.validate()
+        for part in ("model", "train"):
+            try:
+                getattr(getattr(run, role), part).validate()
+            except ConfigError as err:  # name the section: `strong.train: select='x'; ...`
+                raise ConfigError(f"{role}.{part}: {err}") from err
     for key in ("strong_train", "test"):
         if getattr(run.split, key) <= 0:
             raise ConfigError(f"split.{key} must be positive")

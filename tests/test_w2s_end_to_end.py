@@ -45,7 +45,11 @@ def test_run_writes_a_complete_self_describing_run_dir(finished):
     out, result = finished
     run_dir = only_run_dir(out)
     assert "supervision transferred" in result.stdout and "pgr" in result.stdout
-    results = json.loads((run_dir / "results.json").read_text())
+    assert "paired bootstrap over 2 seeds x 200 test examples" in result.stdout and "kept step per seed: weak" in result.stdout
+    def refuse(constant: str):
+        raise AssertionError(f"results.json holds {constant}: not strict JSON")
+
+    results = json.loads((run_dir / "results.json").read_text(), parse_constant=refuse)
     assert results["complete"] and results["seeds"] == [0, 1]
     for seed, m in results["per_seed"].items():
         assert 0.5 < m["ceiling_acc"] <= 1 and 0 < m["weak_acc"] <= 1

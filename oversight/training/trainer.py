@@ -245,6 +245,8 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
             state.batch_in_epoch = 0
     if best is not None:
         model.load_state_dict(best, strict=False)
+    else:  # select=none, or no evaluation gave the rule a defined score: the final weights are kept
+        state.best_step = state.step
     return state
 
 

