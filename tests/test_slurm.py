@@ -75,6 +75,9 @@ def release_when_requeued(job_id: str, timeout: float = 60) -> None:
     while time.time() < deadline:
         state = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True).stdout.strip()
         if state == "PENDING":
+            # slurmd refuses a credential issued in the same second the old one was revoked
+            # ("Job credential revoked": the requeued job dies and never writes a result), so let a second pass
+            time.sleep(1.5)
             subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=True, capture_output=True)
             return
         time.sleep(0.3)
@@ -95,7 +98,11 @@ def test_preempted_job_checkpoints_requeues_and_resumes(slurm_cluster, tmp_path)
         time.sleep(0.5)
     job._interrupt()  # what SLURM does on preemption: USR2 to the job
     release_when_requeued(job.job_id)
-    assert job.result()["complete"]  # blocks until the requeued job finishes
+    deadline = time.time() + 300
+    while not job.done():  # a bounded wait: a requeued job that died must fail the test, not hang it
+        assert time.time() < deadline, f"requeued job {job.job_id} never finished"
+        time.sleep(1)
+    assert job.result()["complete"]
     text = log.read_text()
     assert "Exiting gracefully after preemption" in text  # checkpointed and requeued ...
     after = text.split("Exiting gracefully after preemption")[1]
