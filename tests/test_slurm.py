@@ -96,7 +96,10 @@ def test_preempted_job_checkpoints_requeues_and_resumes(slurm_cluster, tmp_path)
     while not (log.exists() and " done " in log.read_text()):  # a stage finished: now preempt it
         assert time.time() < deadline and not job.done(), "job never finished a stage"
         time.sleep(0.5)
-    job._interrupt()  # what SLURM does on preemption: USR2 to the job
+    # What `--signal=USR2@<delay>` does before a preemption or the time limit: USR2 to the job. Not
+    # submitit's `_interrupt()`, which sends SIGTERM first: srun then ends the job step and can kill
+    # the handler's own `scontrol requeue` before it returns (seen: exit 1, never requeued).
+    subprocess.run(["scancel", "--signal=USR2", job.job_id], check=True, capture_output=True)
     release_when_requeued(job.job_id)
     deadline = time.time() + 300
     while not job.done():  # a bounded wait: a requeued job that died must fail the test, not hang it
