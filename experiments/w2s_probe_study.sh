@@ -8,12 +8,12 @@ SEEDS="seeds=[0,1,2,3,4,5,6,7]"
 run() { echo "=== oversight run $*"; local t0=$SECONDS; oversight run "$SEEDS" "$@" | sed -n '/^supervision transferred/,/^results:/p'; echo "wall: $((SECONDS - t0)) s"; }
 
 run                                                     # the default: logconf, final weights
-run w2s.student_select=label_loss                       # the old rule: lowest held-out loss on the weak labels
-run w2s.student_select=label_auroc                      # EleutherAI/w2s: highest held-out AUROC on the weak labels
-run w2s.student_loss.name=xent
-run w2s.student_loss.name=xent w2s.hard_labels=true
-run w2s.student_loss.name=product
-run w2s.student_loss.name=xent weak.model.model=minilm-l6
-run w2s.student_loss.name=xent data.name=sarcasm
-run w2s.student_loss.name=xent data.name=hyperbaton data.max_examples=4000 \
+run w2s.student.select=label_loss                       # the old rule: lowest held-out loss on the weak labels
+run w2s.student.select=label_auroc                      # EleutherAI/w2s: highest held-out AUROC on the weak labels
+run w2s.student.loss.name=xent
+run w2s.student.loss.name=xent w2s.hard_labels=true
+run w2s.student.loss.name=product
+run w2s.student.loss.name=xent weak.model.model=minilm-l6
+run w2s.student.loss.name=xent data.name=sarcasm
+run w2s.student.loss.name=xent data.name=hyperbaton data.max_examples=4000 \
     split.weak_train=1500 split.strong_train=1500 split.test=1000

@@ -1,24 +1,28 @@
 """Run configuration: typed dataclasses merged as defaults → YAML → `key=value` overrides.
 
-The root `RunConfig` composes each component's own dataclass (data, models, training, wandb).
-The chosen protocol adds its dataclass as a section named after it (`w2s:`), so a new protocol
-needs no change here. Struct mode is on: an unknown key or a value of the wrong type is a
-`ConfigError` naming the key.
+The root `RunConfig` composes the shared sections (data, split, weak, strong, wandb); a protocol
+reads only the sections it declares (`ProtocolSpec.sections`), the others are absent from its
+config, and its own dataclass is the section named after it (`w2s:`), so a new protocol needs no
+change here. A component section (`data:`, a loss, a judging scheme, ...) is checked against the
+config class of the component its `name:` picks (oversight/slots.py). Struct mode is on: an
+unknown key or a value of the wrong type is a `ConfigError` naming the key, before any stage runs.
+Nothing here imports torch.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from oversight.data import DataConfig
+from oversight.data import DataConfig, data_config
 from oversight.errors import ConfigError
+from oversight.slots import carry_named_items, drop, specialize, sub_layers
 from oversight.tracking import WandbConfig
-from oversight.training.fit import RoleConfig
+from oversight.training.config import ClassifierConfig, RoleConfig, TrainConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "w2s_default.yaml"
 
@@ -39,11 +43,20 @@ class RunConfig:
     device: str = "auto"  # auto (CUDA if present) | cpu | cuda | cuda:N
     offline: bool | None = None  # never touch the model hub (None = follow HF_HUB_OFFLINE / OVERSIGHT_OFFLINE)
     bootstrap: int = 2000  # resamples of the paired bootstrap (seeds x test examples) behind the headline intervals
-    data: DataConfig = field(default_factory=DataConfig)
-    split: SplitConfig = field(default_factory=SplitConfig)
-    weak: RoleConfig = field(default_factory=RoleConfig)  # the weak supervisor
-    strong: RoleConfig = field(default_factory=RoleConfig)  # the strong model (ceiling and student)
     wandb: WandbConfig = field(default_factory=WandbConfig)
+    # shared sections; a protocol that does not read one has it absent (None)
+    data: DataConfig | None = field(default_factory=lambda: data_config("multiemo_binary", max_examples=5000))
+    split: SplitConfig | None = field(default_factory=SplitConfig)
+    weak: RoleConfig | None = field(default_factory=lambda: role("minilm-l3"))  # the weak supervisor
+    strong: RoleConfig | None = field(default_factory=lambda: role("mpnet-base"))  # the strong model (ceiling; students use its model)
+
+
+SECTIONS = ("data", "split", "weak", "strong")  # what a protocol may declare it reads
+
+
+def role(model: str) -> RoleConfig:
+    """The default experiment's role: a probe on `model`, 10 epochs, strong weight decay."""
+    return RoleConfig(ClassifierConfig(model=model, mode="probe"), TrainConfig(epochs=10, lr=1e-3, batch_size=32, weight_decay=1.0))
 
 
 @dataclass
@@ -54,7 +67,8 @@ class ExperimentConfig:
     protocol: Any
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self.run), self.run.protocol: asdict(self.protocol)}
+        run = {k: v for k, v in asdict(self.run).items() if v is not None or k not in SECTIONS}
+        return {**run, self.run.protocol: asdict(self.protocol)}
 
 
 def _one_line(err: OmegaConfBaseException) -> str:
@@ -79,12 +93,13 @@ def _load_yaml(path: str | Path) -> DictConfig:
     return loaded
 
 
-def _parse_overrides(overrides: list[str]) -> DictConfig:
+def _parse_overrides(overrides: list[str]) -> list[DictConfig]:
+    """One layer per `key=value`, applied in order (so `schemes=[...]` then `schemes.debate.rounds=3` compose)."""
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not key=value")
     try:
-        return OmegaConf.from_dotlist(list(overrides))
+        return [OmegaConf.from_dotlist([item]) for item in overrides]
     except OmegaConfBaseException as err:
         raise ConfigError(_one_line(err)) from err
 
@@ -94,16 +109,29 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     from oversight.protocols import PROTOCOLS
 
     layers = [_load_yaml(path)] if path else []
-    layers.append(_parse_overrides(overrides or []))
+    layers += _parse_overrides(overrides or [])
     protocol = RunConfig.protocol
     for layer in layers:
         protocol = layer.get("protocol", protocol)
     spec = PROTOCOLS.get(str(protocol))
+    unread = [s for s in SECTIONS if s not in spec.sections]
+    for layer in layers:
+        for section in unread:
+            if section in layer:
+                raise ConfigError(f"protocol {spec.name} does not read a {section}: section; remove it")
     schema = OmegaConf.structured(RunConfig)
     OmegaConf.set_struct(schema, False)
     schema[spec.name] = OmegaConf.structured(spec.config_cls)
+    for section in unread:
+        schema[section] = None
     OmegaConf.set_struct(schema, True)
     try:
+        carry_named_items(layers)
+        lists = specialize(schema, RunConfig, layers)
+        lists += specialize(schema[spec.name], spec.config_cls, sub_layers(layers, spec.name), f"{spec.name}.")
+        for layer in layers:
+            for dotted in lists:
+                drop(layer, dotted)
         merged = OmegaConf.merge(schema, *layers)
         proto_obj = OmegaConf.to_object(merged[spec.name])
         OmegaConf.set_struct(merged, False)
@@ -116,6 +144,21 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     return exp
 
 
+def _check_parts(node: Any, where: str) -> None:
+    """`validate()` every model and training config in a section, naming it: `strong.train: ...`."""
+    if isinstance(node, (TrainConfig, ClassifierConfig)):
+        try:
+            node.validate()
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from err
+    if is_dataclass(node):
+        for f in fields(node):
+            _check_parts(getattr(node, f.name), f"{where}.{f.name}")
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _check_parts(item, f"{where}[{i}]")
+
+
 def validate(exp: ExperimentConfig) -> None:
     run = exp.run
     if run.bootstrap < 100:
@@ -124,26 +167,22 @@ def validate(exp: ExperimentConfig) -> None:
         raise ConfigError("seeds is empty; give at least one seed")
     if len(set(run.seeds)) != len(run.seeds):
         raise ConfigError(f"seeds {run.seeds} repeat a seed")
-    for role in ("weak", "strong"):
-        for part in ("model", "train"):
-            try:
-                getattr(getattr(run, role), part).validate()
-            except ConfigError as err:  # name the section: `strong.train: select='x'; ...`
-                raise ConfigError(f"{role}.{part}: {err}") from err
-    for key in ("strong_train", "test"):
-        if getattr(run.split, key) <= 0:
-            raise ConfigError(f"split.{key} must be positive")
-    judge_supervised = run.protocol == "judging" or getattr(exp.protocol, "supervision", "weak") != "weak"
-    if run.split.weak_train < 0 or (run.split.weak_train == 0 and not judge_supervised):
-        raise ConfigError("split.weak_train must be positive (0 only when a judge, not a weak model, supervises)")
-    judging = exp.protocol if hasattr(exp.protocol, "judge") else getattr(exp.protocol, "judging", None)
-    if judge_supervised and judging.judge.kind == "classifier" and run.split.weak_train == 0:
-        raise ConfigError("judge.kind=classifier learns from the gold labels of split.weak_train's items, disjoint "
-                          "from the pool it labels; set split.weak_train > 0")
+    for section in ("weak", "strong"):
+        _check_parts(getattr(run, section), section)
+    _check_parts(exp.protocol, run.protocol)
+    if run.split is not None:
+        for key in ("strong_train", "test"):
+            if getattr(run.split, key) <= 0:
+                raise ConfigError(f"split.{key} must be positive")
+        if run.split.weak_train < 0:
+            raise ConfigError("split.weak_train must be >= 0")
+    check_run = getattr(exp.protocol, "check_run", None)
+    if check_run is not None:  # the protocol's own rules across sections (e.g. what split.weak_train must be)
+        check_run(run)
 
 
 # Keys that name where/how a run is recorded, not what it computes; excluded from the run's hash.
-NON_SCIENTIFIC = ("name", "out_dir", "wandb", "device")
+NON_SCIENTIFIC = ("name", "out_dir", "wandb", "device", "offline")
 
 
 def config_to_yaml(exp: ExperimentConfig, for_hash: bool = False) -> str:

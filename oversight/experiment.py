@@ -27,9 +27,10 @@ from oversight.report import aggregate, format_table, transfer_rows
 from oversight.stages import StageResult, StageStore, digest, save_arrays
 from oversight.tracking import RunLogger
 from oversight.training import distributed as dist
+from oversight.training.config import TrainConfig
 from oversight.training.device import configure_matmul, pick_device
 from oversight.training.fit import Learner, Workspace
-from oversight.training.trainer import TrainConfig, soft_targets
+from oversight.training.trainer import soft_targets
 from oversight.transfer_stats import summarize_headlines
 
 
@@ -47,6 +48,14 @@ def make_split(n: int, sizes, data_seed: int, seed: int) -> Split:
     """
     chain = chain_split(n, sizes.weak_train, sizes.strong_train, 1, sizes.test, data_seed, seed)
     return Split(chain.first, chain.chunks[0], chain.test)
+
+
+def train_spec(fingerprint: str, model_cfg, model_id: str, train_cfg: TrainConfig, seed: int, train_idx: np.ndarray,
+               targets: np.ndarray, test_idx: np.ndarray) -> dict[str, Any]:
+    """What a training stage is keyed by: the data, the role's model and training config (with only
+    the chosen loss's own fields), the seed, and the examples and targets it trains and tests on."""
+    return {"data": fingerprint, "model": asdict(model_cfg), "model_id": model_id, "train": asdict(train_cfg), "seed": seed,
+            "train_idx": digest(train_idx), "targets": digest(targets[train_idx]), "test_idx": digest(test_idx)}
 
 
 class ExperimentContext:
@@ -87,9 +96,7 @@ class ExperimentContext:
         caller), so a role trained on a supervisor's labels can never select on gold.
         """
         on_gold = bool(np.array_equal(targets[train_idx], self.gold_targets()[train_idx]))
-        spec = {"data": self.fingerprint, "model": asdict(learner.cfg), "model_id": learner.model_id,
-                "train": asdict(train_cfg), "seed": seed, "train_idx": digest(train_idx),
-                "targets": digest(targets[train_idx]), "test_idx": digest(test_idx)}
+        spec = train_spec(self.fingerprint, learner.cfg, learner.model_id, train_cfg, seed, train_idx, targets, test_idx)
 
         def compute(workdir: Path):
             start = time.time()
@@ -148,12 +155,8 @@ def seed_headline(headline: Headline, reps: int, seed: int) -> dict[str, Any]:
 def default_run_name(exp: ExperimentConfig) -> str:
     run = exp.run
     tag = hashlib.sha256(config_to_yaml(exp, for_hash=True).encode()).hexdigest()[:8]
-    from oversight.protocols import PROTOCOLS
-
-    if not PROTOCOLS.get(run.protocol).uses_dataset:  # data and weak/strong models are unused: don't name them
-        return f"{run.protocol}-{tag}"
-    parts = [run.protocol, run.data.name if run.data.name not in ("hub", "local", "bigbench", "evals") else Path(run.data.path or run.data.subset).name,
-             Path(run.weak.model.model).name, Path(run.strong.model.model).name, tag]
+    parts = [run.protocol, run.data.label() if run.data else "", Path(run.weak.model.model).name if run.weak else "",
+             Path(run.strong.model.model).name if run.strong else "", tag]
     return "-".join(p.replace("/", "_") for p in parts if p)
 
 
@@ -176,12 +179,13 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
         (run_dir / "seeds").mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(config_to_yaml(exp))
         (run_dir / "results.json").unlink(missing_ok=True)  # a stale result must never pass for this run's
-    configure_matmul(device, run.strong.train.tf32)
-    tags = [run.protocol, f"weak:{run.weak.model.model}", f"strong:{run.strong.model.model}", f"data:{run.data.name}"]
+    configure_matmul(device, run.strong.train.tf32 if run.strong else True)
+    tags = [run.protocol] + [f"{role}:{getattr(run, role).model.model}" for role in ("weak", "strong") if getattr(run, role)]
+    tags += [f"data:{run.data.name}"] if run.data else []
     logger = RunLogger(run_dir, run.wandb, name, {**exp.as_dict(), "run_dir": str(run_dir), "world_size": dist.world_size()},
                        tags, enabled=main)
     try:
-        dataset = load_dataset_from_config(run.data) if spec.uses_dataset else None
+        dataset = load_dataset_from_config(run.data) if run.data else None
         ws = Workspace(device=device, feature_cache=Path(run.out_dir) / "_features", offline=run.offline, log=logger.log,
                        table=logger.table if main else None, run_dir=run_dir)
         ctx = ExperimentContext(exp, dataset, StageStore(Path(run.out_dir) / "_stages"), ws)

@@ -15,8 +15,9 @@ import torch
 from oversight.training import distributed as dist
 from oversight.training.batching import FeatureSource
 from oversight.training.classifier import build_feature_head
-from oversight.training.losses import LossConfig
-from oversight.training.trainer import TrainConfig, predict, train
+from oversight.training.config import TrainConfig
+from oversight.training.losses import LOSSES
+from oversight.training.trainer import predict, train
 
 
 def main(out: Path) -> None:
@@ -30,7 +31,7 @@ def main(out: Path) -> None:
     model = build_feature_head(torch.from_numpy(features[train_idx]), 2, 0.0)
     # logconf: its threshold and prior are whole-batch statistics, so ranks and micro-batches must share them
     cfg = TrainConfig(epochs=4, batch_size=32, micro_batch_size=16, lr=1e-2, evals_per_epoch=2, log_every=5,
-                      loss=LossConfig(name="logconf", warmup_frac=0.0))
+                      loss=LOSSES.config("logconf", warmup_frac=0.0))
     logged: list[dict] = []
     source = FeatureSource(features)
     state = train(model, source, train_idx, targets, cfg, seed=0, device=device, log=logged.append)

@@ -64,8 +64,8 @@ def test_diverged_training_is_an_error_and_never_a_result(tmp_path):
 
 
 def test_student_may_not_select_on_gold(tmp_path):
-    line = error_line(run_cli("run", *TINY, "w2s.student_select=gold_holdout", f"out_dir={tmp_path}"))
-    assert "w2s.student_select=gold_holdout needs gold training labels" in line
+    line = error_line(run_cli("run", *TINY, "w2s.student.select=gold_holdout", f"out_dir={tmp_path}"))
+    assert "w2s.student.select=gold_holdout needs gold training labels" in line
     assert not (tmp_path / "_stages").exists()  # refused before any stage ran
 
 

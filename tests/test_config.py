@@ -10,7 +10,7 @@ def test_default_file_loads_with_protocol_section():
     exp = load_config(DEFAULT_CONFIG)
     assert exp.run.protocol == "w2s"
     assert exp.run.seeds == [0, 1, 2]
-    assert exp.protocol.student_loss.name == "logconf"
+    assert exp.protocol.student.loss.name == "logconf"
     assert "w2s:" in config_to_yaml(exp)
 
 

@@ -17,18 +17,8 @@ import numpy as np
 import pytest
 import torch
 
-from oversight.debate.digits import (
-    N_PIXELS,
-    Digits,
-    Judge,
-    JudgeConfig,
-    judge_accuracy,
-    load_digits_data,
-    random_masks,
-    split_digits,
-    train_judge,
-)
-from oversight.debate.digits_game import (
+from oversight.digits.config import PixelJudgeConfig
+from oversight.digits.game import (
     HONEST,
     LIAR,
     Position,
@@ -41,14 +31,24 @@ from oversight.debate.digits_game import (
     play,
     precommit_games,
 )
+from oversight.digits.pixels import (
+    N_PIXELS,
+    Digits,
+    PixelJudge,
+    judge_accuracy,
+    load_digits_data,
+    random_masks,
+    split_digits,
+    train_judge,
+)
 
-SMALL_JUDGE = JudgeConfig(hidden=64, epochs=40)
+SMALL_JUDGE = PixelJudgeConfig(hidden=64, epochs=40)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """As in the protocol: tiny MLPs only lose to intra-op threads on a shared CPU."""
-    from oversight.protocols.digits_debate import one_thread
+    from oversight.digits.run import one_thread
 
     with one_thread():
         yield
@@ -62,7 +62,7 @@ def digits() -> tuple[Digits, np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def judge4(digits) -> Judge:
+def judge4(digits) -> PixelJudge:
     data, train_idx, _ = digits
     return train_judge(data, train_idx, 4, SMALL_JUDGE, seed=0)
 

@@ -55,7 +55,7 @@ def test_two_ranks_agree_with_each_other_and_with_one_process(single, tmp_path, 
 
 
 def test_cli_run_under_torchrun_matches_one_process(tmp_path):
-    args = ["configs/w2s_default.yaml", *TINY, "w2s.student_loss.name=xent", "wandb.mode=offline"]
+    args = ["configs/w2s_default.yaml", *TINY, "w2s.student.loss.name=xent", "wandb.mode=offline"]
     seed_features(tmp_path / "one")
     oversight("run", *args, f"out_dir={tmp_path / 'one'}")
     keep_features(tmp_path / "one")

@@ -16,7 +16,7 @@ from headline_checks import assert_seed_pgr
 
 from oversight.config import load_config
 from oversight.data import load_dataset_from_config
-from oversight.difficulty import DifficultyConfig, difficulty_scores, fold_assignment
+from oversight.difficulty import DIFFICULTIES, difficulty_scores, fold_assignment
 from oversight.errors import ConfigError
 from oversight.experiment import ExperimentContext, digest, run_experiment
 from oversight.protocols.e2h import majority_floor, supervision_gap_recovered
@@ -94,11 +94,11 @@ def test_model_difficulty_is_out_of_fold(ctx):
 
 
 def test_length_and_column_measures(ctx):
-    lengths = difficulty_scores(ctx, DifficultyConfig(name="length", reference="minilm-l3"))["scores"]
+    lengths = difficulty_scores(ctx, DIFFICULTIES.config("length", tokenizer="minilm-l3"))["scores"]
     words = np.array([len(t.split()) for t in ctx.dataset.texts])
     assert np.corrcoef(lengths, words)[0, 1] > 0.9 and (lengths >= 1).all()
     ctx.dataset.columns["grade"] = [i % 7 for i in range(len(ctx.dataset))]
-    grades = difficulty_scores(ctx, DifficultyConfig(name="column", column="grade"))["scores"]
+    grades = difficulty_scores(ctx, DIFFICULTIES.config("column", column="grade"))["scores"]
     assert np.array_equal(grades, np.arange(len(ctx.dataset)) % 7)
 
 

@@ -18,12 +18,13 @@ import pytest
 import torch
 from torch import nn
 
-from oversight.data import DataConfig, TextDataset, load_dataset_from_config
+from oversight.data import TextDataset, data_config, load_dataset_from_config
 from oversight.models import resolve_model
 from oversight.training import trainer as trainer_module
 from oversight.training.batching import TokenSource, collate_tokens, length_grouped_order, padding_waste, sorted_order, tokenize
-from oversight.training.classifier import ClassifierConfig, build_text_classifier, enable_checkpointing
-from oversight.training.trainer import TrainConfig, predict, soft_targets, train
+from oversight.training.classifier import build_text_classifier, enable_checkpointing
+from oversight.training.config import ClassifierConfig, TrainConfig
+from oversight.training.trainer import predict, soft_targets, train
 
 MODEL = "minilm-l3"
 MAX_LENGTH = 64
@@ -31,7 +32,7 @@ MAX_LENGTH = 64
 
 @pytest.fixture(scope="module")
 def data() -> TextDataset:
-    return load_dataset_from_config(DataConfig(name="multiemo_binary", max_examples=80))
+    return load_dataset_from_config(data_config("multiemo_binary", max_examples=80))
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,9 @@ from oversight.stages import digest
 CONFIG = "configs/debate_sentiment.yaml"
 RUN = ["data.max_examples=200", "split.strong_train=6", "split.test=40", "strong.model.model=minilm-l3",
        "strong.train.epochs=2"]
-ROLES = ["debater.max_new_tokens=6", "critic.max_new_tokens=12", "bootstrap=200", "test_items=8"]
-TINY = RUN + [f"judging.{r}" for r in ROLES]
+ROLES = ["schemes.consultancy.consultant.max_new_tokens=6", "schemes.debate.debater.max_new_tokens=6",
+         "schemes.critique.critic.max_new_tokens=12", "bootstrap=200", "test_items=8"]
+TINY = RUN + [f"assisted_judging.{r}" for r in ROLES]
 ALL = ["direct", "direct_passage", "consultancy", "debate", "candidate", "critique"]
 
 
@@ -39,7 +40,7 @@ def lines(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     out = tmp_path_factory.mktemp("judging")
-    exp = load_config(CONFIG, [*TINY, f"out_dir={out}", "judging.transfer=[direct,debate]"])
+    exp = load_config(CONFIG, [*TINY, f"out_dir={out}", "assisted_judging.transfer=[direct,debate]"])
     return out, run_directory(exp), run_experiment(exp)
 
 
@@ -101,7 +102,8 @@ def test_transcripts_logged_to_offline_wandb(finished):
 def test_w2s_supervision_debate_is_one_line_and_reuses_transcripts(finished, capsys):
     out, _, judged = finished
     capsys.readouterr()
-    results = run_experiment(load_config("configs/w2s_debate.yaml", [*RUN, *(f"w2s.judging.{r}" for r in ROLES), f"out_dir={out}"]))
+    judged_roles = ["w2s.judged.scheme.debater.max_new_tokens=6", "w2s.judged.bootstrap=200", "w2s.judged.test_items=8"]
+    results = run_experiment(load_config("configs/w2s_debate.yaml", [*RUN, *judged_roles, f"out_dir={out}"]))
     shown = capsys.readouterr().out
     assert "transcripts_debate reused" in shown and "verdicts_debate reused" in shown
     assert "transcripts_debate-test" not in shown and shown.count("transcripts_debate reused") == 2  # pool and test items
@@ -115,8 +117,8 @@ def test_w2s_supervision_debate_is_one_line_and_reuses_transcripts(finished, cap
 def test_sequential_debate_and_a_new_judge_reuse_nothing_they_should_not(finished, capsys):
     out, _, _ = finished
     capsys.readouterr()
-    exp = load_config(CONFIG, [*TINY, f"out_dir={out}", "judging.protocols=[direct,debate]", "judging.transfer=[]",
-                               "judging.debate_mode=sequential", "judging.judge.calibrate=false"])
+    exp = load_config(CONFIG, [*TINY, f"out_dir={out}", "assisted_judging.schemes=[direct,debate]", "assisted_judging.transfer=[]",
+                               "assisted_judging.schemes.debate.mode=sequential", "assisted_judging.judge.calibrate=false"])
     results = run_experiment(exp)
     shown = capsys.readouterr().out
     assert "transcripts_direct reused" in shown and "verdicts_direct done" in shown  # only the judge changed
@@ -136,9 +138,9 @@ def _cli(*args, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_generated_verdicts_are_parsed_and_unparsable_ones_fail_loudly(tmp_path):
-    common = ["run", str(Path(CONFIG).resolve()), *TINY, f"out_dir={tmp_path}", "judging.protocols=[direct]",
-              "judging.transfer=[]", "judging.judge.verdict=generate", "wandb.mode=disabled"]
-    ok = _cli(*common, "judging.judge.lm.max_new_tokens=4", "judging.judge.max_parse_failure=1.0", cwd=Path.cwd())
+    common = ["run", str(Path(CONFIG).resolve()), *TINY, f"out_dir={tmp_path}", "assisted_judging.schemes=[direct]",
+              "assisted_judging.transfer=[]", "assisted_judging.judge.verdict=generate", "wandb.mode=disabled"]
+    ok = _cli(*common, "assisted_judging.judge.lm.max_new_tokens=4", "assisted_judging.judge.max_parse_failure=1.0", cwd=Path.cwd())
     assert ok.returncode == 0, ok.stderr[-2000:]
     (run,) = [p for p in tmp_path.iterdir() if p.name.startswith("judging-")]
     rows = lines(run / "transcripts" / "direct-seed0.jsonl")
@@ -146,8 +148,8 @@ def test_generated_verdicts_are_parsed_and_unparsable_ones_fail_loudly(tmp_path)
     rate = json.loads((run / "results.json").read_text())["summary"]["direct_parse_failure_rate"]["mean"]
     assert rate == np.mean([f for r in rows for f in r["parse_failed"]])
 
-    bad = _cli(*common, "judging.items.verdict_prefix=Well,", "judging.judge.lm.max_new_tokens=1",
-               "judging.judge.max_parse_failure=0.0", "name=bad", cwd=Path.cwd())
+    bad = _cli(*common, "assisted_judging.items.verdict_prefix=Well,", "assisted_judging.judge.lm.max_new_tokens=1",
+               "assisted_judging.judge.max_parse_failure=0.0", "name=bad", cwd=Path.cwd())
     assert bad.returncode == 2
     (line,) = [ln for ln in bad.stderr.splitlines() if ln.startswith("error:")]
     assert "of judge verdicts name no answer (limit 0%)" in line
@@ -156,11 +158,12 @@ def test_generated_verdicts_are_parsed_and_unparsable_ones_fail_loudly(tmp_path)
 
 
 def test_bad_judging_config_names_the_key(tmp_path):
-    for override, message in [("judging.protocols=[debate]", "must include direct"),
-                              ("judging.protocols=[direct,duel]", "unknown protocols ['duel']"),
-                              ("judging.debate_mode=parallel", "debate_mode must be simultaneous | sequential"),
-                              ("judging.judge.verdict=vote", "judge.verdict must be logprob | generate"),
-                              ("w2s.supervision=debat", "w2s.supervision must be weak or a judging protocol")]:
+    for override, message in [("assisted_judging.schemes=[debate]", "must include direct"),
+                              ("assisted_judging.schemes=[direct,duel]", "unknown judging scheme 'duel'"),
+                              ("assisted_judging.schemes.debate.mode=parallel", "debate mode must be simultaneous | sequential"),
+                              ("assisted_judging.judge.verdict=vote", "judge.verdict must be logprob | generate"),
+                              ("w2s.judged.scheme.name=debat", "unknown judging scheme 'debat'; registered: candidate, consultancy, critique, "
+                               "debate, direct, direct_passage; did you mean 'debate'?")]:
         args = ["run", CONFIG, override, f"out_dir={tmp_path}"]
         if override.startswith("w2s"):
             args = ["run", "configs/w2s_default.yaml", override, f"out_dir={tmp_path}"]
@@ -171,8 +174,8 @@ def test_bad_judging_config_names_the_key(tmp_path):
 def test_trained_classifier_judge_learns_on_its_own_gold_slice(finished, capsys):
     out, _, _ = finished
     capsys.readouterr()
-    args = [*TINY, f"out_dir={out}", "judging.protocols=[direct,debate]", "judging.transfer=[]",
-            "judging.judge.kind=classifier", "judging.judge.train.epochs=3"]
+    args = [*TINY, f"out_dir={out}", "assisted_judging.schemes=[direct,debate]", "assisted_judging.transfer=[]",
+            "assisted_judging.judge.kind=classifier", "assisted_judging.judge.train.epochs=3"]
     with pytest.raises(ConfigError, match="classifier learns from the gold labels of split.weak_train"):
         load_config(CONFIG, args)  # no slice of its own: refused before any stage runs
     exp = load_config(CONFIG, [*args, "split.weak_train=6"])

@@ -12,8 +12,8 @@ from oversight.judging.base import judge_material
 from oversight.judging.items import ItemsConfig, build_items
 from oversight.judging.judge import ORDERS, calibrate, judge_conversation, parse_verdict
 from oversight.judging.planted import names_error, plant_error
-from oversight.judging.protocols.debate import _debater_turn, transcript
 from oversight.judging.quotes import is_verified, mark_quotes
+from oversight.judging.schemes.debate import _debater_turn, transcript
 from oversight.metrics import bootstrap_ci
 
 PASSAGE = "The hotel was clean, and the staff were friendly. We paid 120 dollars per night."

@@ -21,8 +21,9 @@ from oversight.headline import Headline
 from oversight.report import aggregate, format_table
 from oversight.training.batching import FeatureSource
 from oversight.training.classifier import build_feature_head
-from oversight.training.losses import LossConfig
-from oversight.training.trainer import TrainConfig, predict, soft_targets, train
+from oversight.training.config import TrainConfig
+from oversight.training.losses import LOSSES
+from oversight.training.trainer import predict, soft_targets, train
 from oversight.transfer_stats import summarize_headlines
 
 CPU = torch.device("cpu")
@@ -141,7 +142,7 @@ def test_logconf_threshold_is_over_the_whole_batch_not_each_micro_batch():
     rng = np.random.default_rng(5)
     weak = np.where(rng.random(len(gold)) < 0.25, 1 - gold, gold)
     idx = np.arange(640)
-    loss = LossConfig(name="logconf", alpha_max=0.75, warmup_frac=0.0)
+    loss = LOSSES.config("logconf", alpha_max=0.75, warmup_frac=0.0)
     common = dict(epochs=2, batch_size=64, lr=1e-2, select="none", val_frac=0.0, loss=loss, log_every=1)
     whole, _ = fit_probe(features, idx, soft_targets(weak, 2), TrainConfig(**common))
     accumulated, _ = fit_probe(features, idx, soft_targets(weak, 2), TrainConfig(**common, micro_batch_size=8))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from oversight.metrics import accuracy, agreement, auroc, mean_ci95, pgr
-from oversight.training.losses import LOSSES, LossConfig, build_loss, harden, prior_threshold
+from oversight.training.losses import LOSSES, build_loss, harden, prior_threshold
 
 
 def ce(p_logits, target):
@@ -21,7 +21,7 @@ def test_registry_lists_the_paper_losses():
 
 
 def test_xent_matches_hand_values():
-    loss = build_loss(LossConfig("xent"))
+    loss = build_loss(LOSSES.config("xent"))
     assert loss(torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, 0.0]]), 0.5).item() == pytest.approx(math.log(2), abs=1e-6)
     # log(1 + e) = 1.31326; 0.25 * 0.31326 + 0.75 * 1.31326 = 1.06326
     value = loss(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.25, 0.75]]), 0.5).item()
@@ -33,7 +33,7 @@ WEAK = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
 
 
 def test_logconf_hardens_to_the_weak_prior_and_mixes_with_alpha():
-    cfg = LossConfig("logconf", alpha_max=0.75, warmup_frac=0.2)
+    cfg = LOSSES.config("logconf", alpha_max=0.75, warmup_frac=0.2)
     loss = build_loss(cfg)
     # student P(class 1) = 0.119, 0.731, 0.269, 0.953; prior 0.5 → threshold at the median (0.5) → hardened 0,1,0,1
     hardened = [[1, 0], [0, 1], [1, 0], [0, 1]]
@@ -54,7 +54,7 @@ def test_harden_to_prior_keeps_the_class_balance():
 
 
 def test_product_with_uniform_weak_labels_is_the_students_entropy():
-    loss = build_loss(LossConfig("product", product_beta_max=1.0, warmup_frac=0.0))
+    loss = build_loss(LOSSES.config("product", beta_max=1.0, warmup_frac=0.0))
     logits = torch.tensor([[0.0, math.log(3.0)]])  # student probs 0.25, 0.75
     expected = -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))
     assert loss(logits, torch.tensor([[0.5, 0.5]]), 1.0).item() == pytest.approx(expected, abs=1e-6)
@@ -65,7 +65,7 @@ def test_product_with_uniform_weak_labels_is_the_students_entropy():
 def test_losses_are_differentiable():
     for name in LOSSES.names():
         logits = torch.tensor(LOGITS, requires_grad=True)
-        build_loss(LossConfig(name))(logits, torch.tensor(WEAK), 0.5).backward()
+        build_loss(LOSSES.config(name))(logits, torch.tensor(WEAK), 0.5).backward()
         assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
 
 

@@ -42,7 +42,7 @@ def test_sweep_runs_as_one_job_array(slurm_cluster, tmp_path):
     sweep = tmp_path / "tiny.yaml"
     sweep.write_text(yaml.safe_dump({
         "name": "tiny_slurm", "base": str(ROOT / "configs" / "w2s_default.yaml"), "seeds": [0], "out_dir": str(runs),
-        "overrides": [*TINY, "wandb.mode=offline"], "grid": {"w2s.student_loss.name": ["xent", "logconf"]},
+        "overrides": [*TINY, "wandb.mode=offline"], "grid": {"w2s.student.loss.name": ["xent", "logconf"]},
         "slurm": slurm_section(tmp_path / "submitit")}, sort_keys=False))
     result = oversight("sweep", str(sweep), "--launcher", "slurm", "--wait", timeout=600)
     keep_features(runs)
@@ -51,13 +51,13 @@ def test_sweep_runs_as_one_job_array(slurm_cluster, tmp_path):
     logs = sorted(p.name for p in (tmp_path / "submitit").glob("*_log.out"))
     assert logs == [f"{array_id}_0_0_log.out", f"{array_id}_1_0_log.out"]
     for loss in ("xent", "logconf"):
-        run_dir = runs / f"tiny_slurm__student_loss.name={loss}"
+        run_dir = runs / f"tiny_slurm__loss.name={loss}"
         results = json.loads((run_dir / "results.json").read_text())
         assert results["complete"] and 0 < results["summary"]["weak_acc"]["mean"] <= 1
         record = wandb_record(run_dir)
         assert record["state"] == "finished" and record["config"]["wandb"]["group"] == "tiny_slurm"
         assert f"loss:{loss}" in record["tags"]
-    assert "tiny_slurm__student_loss.name=logconf" in result.stdout  # the compare table after the array
+    assert "tiny_slurm__loss.name=logconf" in result.stdout  # the compare table after the array
     assert (runs / "_compare" / "tiny_slurm" / "accuracy.png").exists()
 
     # The by-hand template runs the same grid points: both are finished now, so each task skips its run.
@@ -66,7 +66,7 @@ def test_sweep_runs_as_one_job_array(slurm_cluster, tmp_path):
                               str(ROOT / "slurm" / "sweep_array.sbatch"), str(sweep)], capture_output=True, text=True, timeout=300)
     assert by_hand.returncode == 0, by_hand.stderr
     for i, loss in enumerate(("xent", "logconf")):
-        assert f"tiny_slurm__student_loss.name={loss}: finished, skipped" in (tmp_path / f"hand-{i}.out").read_text()
+        assert f"tiny_slurm__loss.name={loss}: finished, skipped" in (tmp_path / f"hand-{i}.out").read_text()
 
 
 def release_when_requeued(job_id: str, timeout: float = 60) -> None:
@@ -116,7 +116,7 @@ def test_preempted_job_checkpoints_requeues_and_resumes(slurm_cluster, tmp_path)
 
 def test_run_launcher_slurm_with_two_processes_per_job(slurm_cluster, tmp_path):
     seed_features(tmp_path)
-    result = oversight("run", "configs/w2s_default.yaml", *TINY, "w2s.student_loss.name=xent", "wandb.mode=offline", f"out_dir={tmp_path}",
+    result = oversight("run", "configs/w2s_default.yaml", *TINY, "w2s.student.loss.name=xent", "wandb.mode=offline", f"out_dir={tmp_path}",
                        f"slurm.folder={tmp_path / 'submitit'}", "slurm.cpus_per_task=1", "slurm.mem_gb=3", "slurm.tasks_per_node=2",
                        "--launcher", "slurm", "--wait", timeout=300)
     assert "submitted job" in result.stdout

@@ -8,7 +8,8 @@ from oversight.errors import CacheError
 from oversight.stages import StageStore
 from oversight.training.batching import FeatureSource
 from oversight.training.classifier import build_feature_head
-from oversight.training.trainer import TrainConfig, train
+from oversight.training.config import TrainConfig
+from oversight.training.trainer import train
 
 
 def counting_compute(calls):

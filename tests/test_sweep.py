@@ -27,20 +27,20 @@ def test_expansion_is_a_stable_readable_grid(tmp_path):
     sweep = load_sweep(write_sweep(tmp_path / "s.yaml", seeds=[0, 1], grid={
         "pair": [{"weak.model.model": "minilm-l3", "strong.model.model": "mpnet-base"},
                  {"weak.model.model": "minilm-l6", "strong.model.model": "mpnet-base"}],
-        "w2s.student_loss.name": ["xent", "logconf", "product"]}))
+        "w2s.student.loss.name": ["xent", "logconf", "product"]}))
     runs = expand(sweep)
     assert [r.name for r in runs] == [r.name for r in expand(sweep)]  # stable
     assert len(runs) == 6 and len({r.name for r in runs}) == 6
-    assert runs[0].name == "tiny__pair=minilm-l3_mpnet-base__student_loss.name=xent"
-    assert runs[5].name == "tiny__pair=minilm-l6_mpnet-base__student_loss.name=product"
-    assert {"seeds=[0,1]", "weak.model.model=minilm-l6", "strong.model.model=mpnet-base", "w2s.student_loss.name=product",
+    assert runs[0].name == "tiny__pair=minilm-l3_mpnet-base__loss.name=xent"
+    assert runs[5].name == "tiny__pair=minilm-l6_mpnet-base__loss.name=product"
+    assert {"seeds=[0,1]", "weak.model.model=minilm-l6", "strong.model.model=mpnet-base", "w2s.student.loss.name=product",
             "wandb.group=tiny", f"name={runs[5].name}"} <= set(runs[5].overrides)
 
 
 def test_axis_labels_grow_only_to_tell_axes_apart():
-    labels = axis_labels(["weak.model.model", "strong.model.model", "w2s.student_loss.name", "seeds"])
+    labels = axis_labels(["weak.model.model", "strong.model.model", "w2s.student.loss.name", "seeds"])
     assert labels == {"weak.model.model": "weak.model.model", "strong.model.model": "strong.model.model",
-                      "w2s.student_loss.name": "student_loss.name", "seeds": "seeds"}
+                      "w2s.student.loss.name": "loss.name", "seeds": "seeds"}
 
 
 def test_bad_sweep_files_name_the_problem(tmp_path):
@@ -56,7 +56,7 @@ def test_dry_run_prints_the_example_sweeps():
     shown = oversight("sweep", "configs/sweeps/w2s_losses.yaml", "--dry-run").stdout
     assert "sweep w2s_losses: 3 runs" in shown
     for loss in ("xent", "logconf", "product"):
-        assert f"w2s_losses__student_loss.name={loss}" in shown
+        assert f"w2s_losses__loss.name={loss}" in shown
     assert "4 runs" in oversight("sweep", "configs/sweeps/w2s_weak_sizes.yaml", "--dry-run").stdout
 
 
@@ -65,7 +65,7 @@ def swept(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
     seed_features(out / "runs")
     sweep = write_sweep(out / "tiny.yaml", seeds=[0], out_dir=str(out / "runs"), overrides=[*TINY[:-4], *TINY[-3:], "wandb.mode=offline"],
-                        grid={"w2s.student_loss.name": ["xent", "logconf"]})
+                        grid={"w2s.student.loss.name": ["xent", "logconf"]})
     result = oversight("sweep", str(sweep))
     keep_features(out / "runs")
     return out / "runs", sweep, result
@@ -78,7 +78,7 @@ def test_sweep_runs_share_stages_and_finish(swept):
     assert reused == ["weak", "labels", "ceiling"]  # one supervisor and ceiling serve both students
     assert len(list((runs_dir / "_stages" / "weak").glob("*[!.lock]"))) == 1
     for loss in ("xent", "logconf"):
-        results = json.loads((runs_dir / f"tiny__student_loss.name={loss}" / "results.json").read_text())
+        results = json.loads((runs_dir / f"tiny__loss.name={loss}" / "results.json").read_text())
         assert results["complete"] and set(results["summary"]) >= {"weak_acc", "student_acc", "ceiling_acc", "pgr"}
 
 
@@ -86,7 +86,7 @@ def test_sweep_runs_share_a_wandb_group_and_tags(swept):
     runs_dir, _, _ = swept
     keys = []
     for loss in ("xent", "logconf"):
-        record = wandb_record(runs_dir / f"tiny__student_loss.name={loss}")
+        record = wandb_record(runs_dir / f"tiny__loss.name={loss}")
         assert record["state"] == "finished" and record["config"]["wandb"]["group"] == "tiny"
         assert {"w2s", f"loss:{loss}", "pair:minilm-l3->minilm-l6", "sweep:tiny"} <= set(record["tags"])
         assert {"weak_acc", "student_acc", "ceiling_acc"} <= set(record["summary"])  # (a NaN PGR is not stored)
@@ -100,7 +100,7 @@ def test_compare_prints_the_table_and_writes_plots(swept):
     runs_dir, sweep, _ = swept
     for target in ("tiny", str(runs_dir)):
         shown = oversight("compare", target, "--out-dir", str(runs_dir)).stdout
-        assert "weak_acc" in shown and "pgr" in shown and "tiny__student_loss.name=logconf" in shown
+        assert "weak_acc" in shown and "pgr" in shown and "tiny__loss.name=logconf" in shown
         out = runs_dir / "_compare" / ("tiny" if target == "tiny" else runs_dir.name)
         for png in ("pgr_vs_strong_size.png", "pgr_vs_weak_size.png", "accuracy.png"):
             assert (out / png).stat().st_size > 1000

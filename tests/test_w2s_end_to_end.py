@@ -96,7 +96,7 @@ def test_rerun_reuses_every_stage_and_a_changed_loss_reruns_only_the_student(fin
     out, _ = finished
     again = oversight("run", "configs/w2s_default.yaml", *SMALL, f"out_dir={out}", cwd=Path.cwd())
     assert again.stdout.count(" reused ") == 8 and " done " not in again.stdout
-    changed = oversight("run", "configs/w2s_default.yaml", *SMALL, f"out_dir={out}", "w2s.student_loss.name=xent", cwd=Path.cwd())
+    changed = oversight("run", "configs/w2s_default.yaml", *SMALL, f"out_dir={out}", "w2s.student.loss.name=xent", cwd=Path.cwd())
     done = [line.split()[2] for line in changed.stdout.splitlines() if " done " in line]
     assert done == ["student", "student"]
 

@@ -12,7 +12,8 @@ import torch
 
 from oversight.bench.task import Arm, BenchConfig, Task, TokenCounter, fresh_model, timed
 from oversight.training.batching import TokenSource
-from oversight.training.trainer import TrainConfig, predict, soft_targets, train
+from oversight.training.config import TrainConfig
+from oversight.training.trainer import predict, soft_targets, train
 
 
 class CountingSource(TokenSource):

@@ -26,7 +26,8 @@ from oversight.bench.flops import ModelShape, sync
 from oversight.bench.task import BenchConfig, TokenCounter
 from oversight.training.batching import FeatureSource, TokenSource, tokenize
 from oversight.training.classifier import FeatureHead, backbone_states, load_backbone, pool, resolve_pooling
-from oversight.training.trainer import TrainConfig, predict, soft_targets, train
+from oversight.training.config import TrainConfig
+from oversight.training.trainer import predict, soft_targets, train
 
 PROBE_TRAIN = dict(batch_size=32, lr=1e-3, weight_decay=1.0)  # the default config's probe settings
 
@@ -72,7 +73,7 @@ def probe_sweep(cfg: BenchConfig, device: torch.device) -> dict:
     """Run `cfg.probe_runs` probe trainings both ways; return times, backbone FLOPs and accuracies."""
     from oversight.data import DataConfig, TextDataset, load_dataset_from_config
     from oversight.models import resolve_model
-    from oversight.training.classifier import ClassifierConfig
+    from oversight.training.config import ClassifierConfig
     from oversight.training.fit import Learner, Workspace
 
     full = load_dataset_from_config(DataConfig(name=cfg.data, max_examples=cfg.max_examples))

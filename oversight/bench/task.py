@@ -71,7 +71,8 @@ def load_task(cfg: BenchConfig) -> Task:
     """Dataset, one tokenization (timed, for the report) and an initialised classifier."""
     from oversight.data import DataConfig, load_dataset_from_config
     from oversight.models import resolve_model
-    from oversight.training.classifier import ClassifierConfig, build_text_classifier
+    from oversight.training.classifier import build_text_classifier
+    from oversight.training.config import ClassifierConfig
 
     dataset = load_dataset_from_config(DataConfig(name=cfg.data, max_examples=cfg.max_examples))
     if cfg.pool + cfg.label_examples > len(dataset):

@@ -1,24 +1,36 @@
-"""`oversight list`: the registered protocols, datasets, losses, difficulty measures, judging protocols and models."""
+"""`oversight list`: the registered protocols, datasets, losses, difficulty measures, judging schemes and
+models; for a component, the settings its own config adds (with their defaults)."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
+
+
+def settings(registry, name: str) -> str:
+    """`key=default` of each field the component's config adds to its base, e.g. `alpha_max=0.75`."""
+    if registry.config_base is None:
+        return ""
+    own = registry.config(name)
+    base = {f.name for f in fields(registry.config_base)}
+    shown = [f"{f.name}={getattr(own, f.name)!r}" if not hasattr(getattr(own, f.name), "__dataclass_fields__") else f.name
+             for f in fields(own) if f.name not in base]
+    return f"  [{', '.join(shown)}]" if shown else ""
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     from oversight.data import DATASETS
     from oversight.difficulty import DIFFICULTIES
-    from oversight.judging import protocols as _judging  # noqa: F401  (fills JUDGING)
-    from oversight.judging.base import JUDGING
+    from oversight.judging.base import SCHEMES
     from oversight.models import MODELS
     from oversight.protocols import PROTOCOLS
     from oversight.training.losses import LOSSES
 
     for title, registry in (("protocols", PROTOCOLS), ("datasets", DATASETS), ("losses", LOSSES), ("difficulty measures (e2h)", DIFFICULTIES),
-                            ("judging protocols (judging, w2s.supervision)", JUDGING)):
+                            ("judging schemes (assisted_judging.schemes, w2s.judged.scheme)", SCHEMES)):
         print(f"{title}:")
         for name in registry:
-            print(f"  {name:<22} {registry.describe(name)}")
+            print(f"  {name:<22} {registry.describe(name)}{settings(registry, name)}")
     print("models:")
     for name in MODELS:
         spec = MODELS.get(name)

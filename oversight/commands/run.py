@@ -9,7 +9,6 @@ from oversight.cli_help import CONFIG_EPILOG
 
 def cmd_run(args: argparse.Namespace) -> int:
     from oversight.config import DEFAULT_CONFIG, config_to_yaml, load_config
-    from oversight.experiment import run_experiment
 
     config, overrides = args.config, list(args.overrides)
     if config and "=" in config and not config.endswith((".yaml", ".yml")):
@@ -20,6 +19,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.print_config:
         print(config_to_yaml(exp))
         return 0
+    from oversight.experiment import run_experiment  # torch and friends load only for a real run
+
     run_experiment(exp)
     return 0
 

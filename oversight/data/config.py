@@ -1,4 +1,4 @@
-"""`DataConfig` and `load_dataset_from_config`: which dataset, and how to cut it down.
+"""`load_dataset_from_config`: load the dataset a `data:` section names, and cut it down.
 
 Every loader in `DATASETS` returns the full dataset; the steps shared by all sources
 (class order, length filter, de-duplication, deterministic subsampling, validation) run
@@ -7,32 +7,11 @@ here, once, in that order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from oversight.data.catalog import DATASETS
+from oversight.data.catalog import DATASETS, DataConfig
 from oversight.data.dataset import TextDataset
 from oversight.errors import ConfigError, DataError
-
-
-@dataclass
-class DataConfig:
-    name: str = "sarcasm"  # registered dataset (see `DATASETS.names()`), or `hub` or `local`
-    path: str = ""  # `hub`: dataset id or local dataset folder; `local`: .jsonl/.json/.csv/.tsv/.parquet file
-    subset: str = ""  # hub config name; bigbench task (`bigbench`, `multiemo` variant); evals data name
-    split: str = "train"  # hub split; single-split sources (bigbench, evals, local) ignore it
-    text_column: str = "text"  # `hub`/`local`: column holding the input text
-    text_pair_column: str = ""  # `hub`/`local`: optional second text, joined as "a [SEP] b" and kept as a column
-    label_column: str = "label"  # `hub`/`local`: column holding the label
-    label_names: list[str] = field(default_factory=list)  # raw label values in class order; default sorted unique values
-    max_examples: int = 0  # keep at most this many examples (0 = all), chosen with `seed`
-    balance: bool = True  # subsample to equal class counts as far as they allow; False keeps the proportions
-    seed: int = 0  # seed for the subsample and its order
-    dedup: bool = True  # drop repeated texts (and texts seen with two labels): they leak across splits
-    min_chars: int = 0  # drop texts shorter than this many characters (0 = no limit)
-    max_chars: int = 0  # drop texts longer than this many characters (0 = no limit)
-    max_words: int = 0  # drop texts with more whitespace-separated words than this (0 = no limit)
 
 
 def load_dataset_from_config(cfg: DataConfig) -> TextDataset:

@@ -1,22 +1,25 @@
-"""What a judging protocol is: given items and the strong roles, produce for each item the text
+"""What a judging scheme is: given items and the strong roles, produce for each item the text
 the judge reads (once per presentation order) and a transcript record.
 
-Register with `@register_judging("name", roles=("debater",), settings=("rounds",))`; `roles` names
-the language models the protocol speaks through and `settings` the `JudgingConfig` fields its
-transcripts depend on, so only those enter its cache key. `extra_metrics(items, materials,
-verdicts)` may add protocol-specific numbers (honest win rate, planted-error detection, ...).
+A scheme is one file in `oversight/judging/schemes/`: a `SchemeConfig` subclass holding its
+settings, with one `LMConfig` field per strong role it speaks through (`debater`, `consultant`,
+`critic`; the field name is the role's name), and `@register_scheme("name", ThatConfig)` on
+`make(items, roles, cfg, seed) -> [Material]`, where `roles` maps each role to a loaded `ChatLM`.
+Its transcripts are keyed by exactly that config. `extra_metrics(items, materials, verdicts)` may
+add scheme-specific numbers (honest win rate, planted-error detection, ...).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from oversight.judging.items import ask
-from oversight.registry import Registry
+from oversight.judging.lm import LMConfig
+from oversight.registry import ComponentConfig, Registry
 
 
 @dataclass
@@ -25,22 +28,30 @@ class Material:
     record: dict[str, Any] = field(default_factory=dict)  # transcript and per-item facts, saved as JSONL
 
 
+@dataclass
+class SchemeConfig(ComponentConfig):
+    """A judging scheme's section: `name` picks it; its own settings and role models follow."""
+
+
+def roles_of(cfg: SchemeConfig) -> dict[str, LMConfig]:
+    """The strong roles a scheme speaks through: its `LMConfig` fields, by field name."""
+    return {f.name: getattr(cfg, f.name) for f in fields(cfg) if isinstance(getattr(cfg, f.name), LMConfig)}
+
+
 @dataclass(frozen=True)
-class JudgingSpec:
+class SchemeSpec:
     name: str
     make: Callable[..., list[Material]]  # make(items, roles, cfg, seed) -> one Material per item
-    roles: tuple[str, ...]  # LM roles used: "debater", "critic"
-    settings: tuple[str, ...]  # JudgingConfig fields the transcripts depend on, e.g. "rounds"
     extra_metrics: Callable[..., dict[str, float]] | None = None  # (items, materials, verdicts) -> metrics
 
 
-JUDGING: Registry[JudgingSpec] = Registry("judging protocol")
+SCHEMES: Registry[SchemeSpec] = Registry("judging scheme", package="oversight.judging.schemes", config=SchemeConfig)
 
 
-def register_judging(name: str, roles: tuple[str, ...] = (), settings: tuple[str, ...] = (), extra_metrics=None):
+def register_scheme(name: str, config: type, extra_metrics=None):
     def decorate(fn):
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        JUDGING.add(name, JudgingSpec(name, fn, roles, settings, extra_metrics), doc)
+        SCHEMES.add(name, SchemeSpec(name, fn, extra_metrics), doc, config=config)
         return fn
 
     return decorate

@@ -1,6 +1,10 @@
-"""`JudgingConfig`: the roles and rules every judging protocol shares (one section, reused by the
-`judging` protocol and by `w2s.supervision`), and the test items a judge supervising a student is
-scored on, so its accuracy sits on the same examples as the student's and the ceiling's."""
+"""What every use of a weak judge shares (`JudgeSetup`: how rows become items, the judge, its
+interval and the test items it is scored on), and `JudgedSupervision`, the section that makes a
+judge assisted by one scheme the supervisor of a W2S student (`w2s.judged:`).
+
+A supervising judge is also scored on a fixed subsample of the test split, so its accuracy sits
+on the same examples as its student's and the ceiling's.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,33 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from oversight.errors import ConfigError
+from oversight.judging.base import SCHEMES, SchemeConfig
 from oversight.judging.items import ItemsConfig
 from oversight.judging.judge import JudgeConfig
-from oversight.judging.lm import LMConfig
 
 
 @dataclass
-class JudgingConfig:
+class JudgeSetup:
     items: ItemsConfig = field(default_factory=ItemsConfig)  # how rows become question / answers / hidden passage
     judge: JudgeConfig = field(default_factory=JudgeConfig)  # the weak judge
-    debater: LMConfig = field(default_factory=LMConfig)  # debaters and the consultant (read the passage)
-    critic: LMConfig = field(default_factory=LMConfig)  # the critic (reads the passage)
-    rounds: int = 2  # debate and consultancy rounds
-    debate_mode: str = "simultaneous"  # simultaneous | sequential
-    planted_fraction: float = 0.5  # critique: share of candidate answers tampered with a planted error
-    quote_words: int = 30  # critique: words of the passage the candidate answer quotes
     bootstrap: int = 1000  # resamples for the judge-accuracy 95% interval
     test_items: int = 200  # test examples every supervising judge is also scored on (a fixed subsample of split.test, 0 = all): the headline's weak, student and ceiling accuracies are all on them
 
     def __post_init__(self) -> None:
-        if self.rounds < 1:
-            raise ConfigError(f"rounds must be >= 1, got {self.rounds}")
-        if self.debate_mode not in ("simultaneous", "sequential"):
-            raise ConfigError(f"debate_mode must be simultaneous | sequential, got {self.debate_mode!r}")
-        if not 0 <= self.planted_fraction <= 1 or self.quote_words < 1 or self.bootstrap < 0 or self.test_items < 0:
-            raise ConfigError("need 0 <= planted_fraction <= 1, quote_words >= 1, bootstrap >= 0, test_items >= 0")
+        if self.bootstrap < 0 or self.test_items < 0:
+            raise ConfigError("need bootstrap >= 0 and test_items >= 0")
 
-    def role(self, name: str) -> LMConfig:
-        return {"debater": self.debater, "critic": self.critic}[name]
+    def check_run(self, run) -> None:
+        if self.judge.kind == "classifier" and run.split.weak_train == 0:
+            raise ConfigError("judge.kind=classifier learns from the gold labels of split.weak_train's items, disjoint "
+                              "from the pool it labels; set split.weak_train > 0")
+
+
+@dataclass
+class JudgedSupervision(JudgeSetup):
+    """A weak judge assisted by `scheme` labels the student's training pool instead of a weak model."""
+
+    scheme: SchemeConfig = field(default_factory=lambda: SCHEMES.config("debate"))  # the judging scheme and its roles
 
 
 def judged_test_items(test: np.ndarray, k: int, data_seed: int) -> np.ndarray:

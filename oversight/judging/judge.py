@@ -19,8 +19,7 @@ import numpy as np
 from oversight.errors import ConfigError, OversightError
 from oversight.judging.items import Item, ask
 from oversight.judging.lm import ChatLM, Conversation, LMConfig
-from oversight.training.classifier import ClassifierConfig
-from oversight.training.trainer import TrainConfig
+from oversight.training.config import ClassifierConfig, TrainConfig
 
 ORDERS = ((0, 1), (1, 0))  # canonical, swapped
 

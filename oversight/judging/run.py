@@ -1,7 +1,7 @@
-"""Run one judging protocol on a pool of items as two cached stages, then score it.
+"""Run one judging scheme on a pool of items as two cached stages, then score it.
 
-Stage `transcripts` (the strong roles speak) is keyed by the items, the protocol and the roles it
-uses; stage `verdicts` by the transcripts and the judge. Changing only the judge reuses every
+Stage `transcripts` (the strong roles speak) is keyed by the items and the scheme's own config
+(its settings and role models); stage `verdicts` by the transcripts and the judge. Changing only the judge reuses every
 transcript. The verdict stage writes `transcripts.jsonl` (one line per item: what each role said,
 what the judge read and decided); a copy lands in the run directory and a wandb table.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from oversight.errors import ConfigError
-from oversight.judging.base import JUDGING, Material
-from oversight.judging.config import JudgingConfig
+from oversight.judging.base import SCHEMES, Material, SchemeConfig, roles_of
+from oversight.judging.config import JudgeSetup
 from oversight.judging.items import Item, build_items
 from oversight.judging.judge import Verdicts, judge_items
 from oversight.judging.lm import ChatLM
@@ -37,20 +37,20 @@ class Judged:
     metrics: dict[str, float]
 
 
-def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: int,
+def run_judging(ctx, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int,
                 judge_train: np.ndarray | None = None, tag: str = "") -> Judged:
-    """Judge the items at `indices` under protocol `name`. A classifier judge learns from the
-    protocol's transcripts of the `judge_train` items (gold answers), disjoint from `indices`.
-    `tag` tells published transcripts of other item sets apart (`debate-test-seed0.jsonl`)."""
-    spec = JUDGING.get(name)
-    items, materials, made = transcripts(ctx, name, spec, cfg, indices, seed)
+    """Judge the items at `indices` under `scheme`. A classifier judge learns from the scheme's
+    transcripts of the `judge_train` items (gold answers), disjoint from `indices`. `tag` tells
+    published transcripts of other item sets apart (`debate-test-seed0.jsonl`)."""
+    name, spec = scheme.name, SCHEMES.get(scheme.name)
+    items, materials, made = transcripts(ctx, scheme, cfg, indices, seed)
     judge_spec = {"transcripts": made.key, "judge": asdict(cfg.judge), "prefix": cfg.items.verdict_prefix}
     if cfg.judge.kind == "classifier":
         if judge_train is None or len(judge_train) == 0:
             raise ConfigError("judge.kind=classifier trains on the items of split.weak_train; set split.weak_train > 0")
         if np.intersect1d(judge_train, indices).size:
             raise ConfigError("the classifier judge's training items overlap the items it judges")
-        train_items, train_materials, train_made = transcripts(ctx, name, spec, cfg, judge_train, seed)
+        train_items, train_materials, train_made = transcripts(ctx, scheme, cfg, judge_train, seed)
         judge_spec["judge_train"] = train_made.key
 
     def decide(workdir: Path):
@@ -78,17 +78,17 @@ def run_judging(ctx, name: str, cfg: JudgingConfig, indices: np.ndarray, seed: i
     return Judged(name, items, probs, metrics)
 
 
-def transcripts(ctx, name: str, spec, cfg: JudgingConfig, indices: np.ndarray, seed: int):
-    """(items, materials, stage): what the protocol's strong roles said about each item, a cached stage."""
+def transcripts(ctx, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int):
+    """(items, materials, stage): what the scheme's strong roles said about each item, a cached stage."""
+    name, spec = scheme.name, SCHEMES.get(scheme.name)
     items = build_items(ctx.dataset, indices, cfg.items, seed)
-    gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "protocol": name,
-                "items": asdict(cfg.items), "roles": {r: asdict(cfg.role(r)) for r in spec.roles}, "seed": seed,
-                **{key: getattr(cfg, key) for key in spec.settings}}
+    gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "scheme": asdict(scheme),
+                "items": asdict(cfg.items), "seed": seed}
 
     def make(workdir: Path):
         start = time.time()
-        roles = {r: ChatLM(cfg.role(r), ctx.ws.device, ctx.ws.offline) for r in spec.roles}
-        made = spec.make(items, roles, cfg, seed)
+        roles = {r: ChatLM(lm, ctx.ws.device, ctx.ws.offline) for r, lm in roles_of(scheme).items()}
+        made = spec.make(items, roles, scheme, seed)
         with open(workdir / "materials.jsonl", "w") as f:
             for m in made:
                 f.write(json.dumps({"views": m.views, "record": m.record}) + "\n")

@@ -3,8 +3,11 @@
 Every protocol reports the same headline keys so their rows line up in one "supervision
 transferred" table: `weak_acc` (the supervisor alone), `student_acc` (the strong model trained on
 that supervision), `ceiling_acc` (the strong model on ground truth) and `pgr`. Extra keys are
-allowed. Register with `@register_protocol("name", ConfigClass)`; the config becomes the run
-config's `<name>:` section.
+allowed. Register with `@register_protocol("name", ConfigClass, sections=(...))`: the config
+becomes the run config's `<name>:` section, and `sections` names the shared sections it reads
+(data, split, weak, strong; the others are absent from its config). A config may define
+`check_run(run)` for rules that span sections. Every module of this package is imported on first
+lookup, so adding a protocol is adding a file; nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -29,23 +32,23 @@ class ProtocolSpec:
     config_cls: type
     run_seed: SeedRunner
     description: str
-    uses_dataset: bool = True  # False: the protocol loads its own data; the `data:` section is not read
+    sections: tuple[str, ...] = ("data", "split", "weak", "strong")  # shared run-config sections it reads
     summary_table: Callable[[dict], str] | None = None  # extra table printed after the run, from the seed summary
 
 
-PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol")
+PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol", package="oversight.protocols")
 
 
-def register_protocol(name: str, config_cls: type, uses_dataset: bool = True,
+def register_protocol(name: str, config_cls: type, sections: tuple[str, ...] = ("data", "split", "weak", "strong"),
                       summary_table: Callable[[dict], str] | None = None) -> Callable[[SeedRunner], SeedRunner]:
     """Decorate `run_seed(ctx, seed)`; e.g. `@register_protocol("w2s", W2SConfig)`.
 
-    `uses_dataset=False` for a protocol that brings its own data: `ctx.dataset` is then None.
+    A protocol that brings its own data reads no `data:` section: `ctx.dataset` is then None.
     """
 
     def decorate(fn: SeedRunner) -> SeedRunner:
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, uses_dataset, summary_table), doc)
+        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, sections, summary_table), doc)
         return fn
 
     return decorate

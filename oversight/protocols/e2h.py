@@ -1,7 +1,7 @@
 """Easy-to-hard generalization (Hase et al. 2024, "The Unreasonable Effectiveness of Easy Training
 Data for Hard Tasks"; Sun et al. 2024): does supervision we can give on easy problems carry to hard ones?
 
-Rank the data by a difficulty measure (oversight/difficulty.py); the bottom `easy_pct`% is easy,
+Rank the data by a difficulty measure (oversight/difficulty/); the bottom `easy_pct`% is easy,
 the top `hard_pct`% hard. The strong model trains on easy gold labels (easy_acc) or on hard gold
 labels (hard_acc); both are tested on a hard test slice, against a floor: `zero_shot`, the strong
 model with no labels at all (oversight/zero_shot.py; Hase et al.'s unsupervised floor), or
@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from oversight.difficulty import DifficultyConfig, difficulty_scores
+from oversight.difficulty import DIFFICULTIES, DifficultyConfig, difficulty_scores
 from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
 from oversight.metrics import accuracy, agreement, pgr
 from oversight.protocols.base import register_protocol
 from oversight.protocols.splits import difficulty_split
-from oversight.protocols.w2s import kept_steps, student_train_config, test_metrics
-from oversight.training.losses import LossConfig
+from oversight.protocols.w2s import kept_steps, student_training, test_metrics
+from oversight.training.config import TrainConfig
 from oversight.training.selection import check_selection
 from oversight.transfer_stats import seed_pgr
 from oversight.zero_shot import zero_shot_probs
@@ -33,7 +33,7 @@ from oversight.zero_shot import zero_shot_probs
 
 @dataclass
 class E2HConfig:
-    difficulty: DifficultyConfig = field(default_factory=DifficultyConfig)  # how hard each example is
+    difficulty: DifficultyConfig = field(default_factory=lambda: DIFFICULTIES.config("model_loss"))  # the measure of how hard each example is, and its settings
     easy_pct: float = 30.0  # bottom percent of difficulty that counts as easy
     hard_pct: float = 30.0  # top percent of difficulty that counts as hard (the middle is unused)
     train: int = 1000  # training examples drawn from each band per seed
@@ -41,11 +41,10 @@ class E2HConfig:
     floor: str = "zero_shot"  # SGR's floor: zero_shot (the strong model, no labels) | majority (the hard training labels' top class)
     zero_shot_template: str = "This text is {label}."  # zero_shot: the prompt each class name is embedded as
     cross: bool = True  # also run W2S × E2H: easy-trained weak labels on hard data → strong student
-    student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # cross student's loss on weak labels
-    student_select: str = "none"  # cross student's kept weights: none (final) | label_agreement | label_auroc | label_loss
+    student: TrainConfig = field(default_factory=student_training)  # the cross student's training on weak labels; unset fields follow strong.train
 
     def __post_init__(self) -> None:
-        check_selection(self.student_select, gold_targets=False, where="e2h.student_select")
+        check_selection(self.student.select, gold_targets=False, where="e2h.student.select")
         if self.floor not in FLOORS:
             raise ConfigError(f"e2h.floor={self.floor!r}; choose one of {', '.join(FLOORS)}")
 
@@ -64,7 +63,7 @@ def majority_floor(train_labels: np.ndarray, test_labels: np.ndarray, n_classes:
     return test_labels == majority
 
 
-@register_protocol("e2h", E2HConfig)
+@register_protocol("e2h", E2HConfig, sections=("data", "weak", "strong"))
 def run_e2h(ctx, seed: int) -> SeedResult:
     """Easy-to-hard: strong model trained on easy vs hard gold labels, tested on hard; SGR over a floor."""
     cfg, proto = ctx.cfg, ctx.protocol_cfg
@@ -108,8 +107,7 @@ def cross_w2s(ctx, split, hard_test_probs: np.ndarray, seed: int) -> dict[str, f
     label_stage = ctx.label_stage(weak_stage, weak, cfg.weak.train, split.easy_train, split.hard_train, seed)
     weak_probs = label_stage.arrays()["probs"]
     targets = ctx.targets_from(weak_probs, split.hard_train)
-    student_train = student_train_config(ctx, proto.student_loss, proto.student_select)
-    student_stage = ctx.train_stage("e2h_student", strong, student_train, split.hard_train, targets, test, seed)
+    student_stage = ctx.train_stage("e2h_student", strong, proto.student, split.hard_train, targets, test, seed)
 
     weak_test, student_test = weak_stage.arrays()["test_probs"], student_stage.arrays()["test_probs"]
     test_labels = labels[test]

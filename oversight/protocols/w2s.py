@@ -2,41 +2,48 @@
 
 Split the data into disjoint halves A and B plus a test set. The weak supervisor trains on A
 with ground truth and labels B (soft labels kept, a reusable artifact); the strong ceiling trains
-on B with ground truth; the strong student trains on B with the weak labels. PGR =
-(student - weak) / (ceiling - weak) on the test set, with AUROC and student-supervisor agreement. The student trains to the end (`student_select:
-none`) unless another selection rule is named: its held-out targets are the weak labels.
+on B with ground truth; the strong student (strong.model, trained as `w2s.student` says, which
+follows strong.train unless set) trains on B with the weak labels. PGR = (student - weak) /
+(ceiling - weak) on the test set, with AUROC and student-supervisor agreement. The student trains
+to the end (`student.select: none`) unless another rule is named: its held-out targets are the
+weak labels. With `judged:` set, a weak judge assisted by a judging scheme labels B instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
-from oversight.judging.config import JudgingConfig
+from oversight.judging.config import JudgedSupervision
 from oversight.metrics import accuracy, agreement, auroc, pgr
 from oversight.protocols.base import register_protocol
-from oversight.training.losses import LossConfig
+from oversight.training.config import TrainConfig, follows
+from oversight.training.losses import LOSSES
 from oversight.training.selection import check_selection
+
+
+def student_training(loss: str = "logconf") -> TrainConfig:
+    """A student's training: strong.train's settings, with `loss` and no selection (its targets are not gold)."""
+    return follows("strong.train", select="none", loss=LOSSES.config(loss))
 
 
 @dataclass
 class W2SConfig:
-    student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # loss on the weak labels
-    hard_labels: bool = False  # train the student on the weak model's argmax instead of its probabilities
-    student_select: str = "none"  # the student's kept weights: none (final) | label_agreement | label_auroc | label_loss
-    supervision: str = "weak"  # weak: the weak model's labels | a judging protocol (debate, consultancy, critique, ...)
-    judging: JudgingConfig = field(default_factory=JudgingConfig)  # roles and rules when supervision is a judging protocol
+    student: TrainConfig = field(default_factory=student_training)  # the strong student's training on the labels; unset fields follow strong.train
+    hard_labels: bool = False  # train the student on the supervisor's argmax instead of its probabilities
+    judged: JudgedSupervision | None = None  # set: a weak judge assisted by a judging scheme labels the pool (the weak role is unused)
 
     def __post_init__(self) -> None:
-        check_selection(self.student_select, gold_targets=False, where="w2s.student_select")
-        from oversight.judging import protocols  # noqa: F401  (fills JUDGING)
-        from oversight.judging.base import JUDGING
+        check_selection(self.student.select, gold_targets=False, where="w2s.student.select")
 
-        if self.supervision != "weak" and self.supervision not in JUDGING:
-            raise ConfigError(f"w2s.supervision must be weak or a judging protocol {JUDGING.names()}, got {self.supervision!r}")
+    def check_run(self, run) -> None:
+        if self.judged is not None:
+            self.judged.check_run(run)
+        elif run.split.weak_train == 0:
+            raise ConfigError("split.weak_train must be positive: the weak supervisor trains on it (0 only with w2s.judged)")
 
 
 def test_metrics(prefix: str, probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -55,7 +62,7 @@ def run_w2s(ctx, seed: int) -> SeedResult:
     split = ctx.split(seed)
     gold = ctx.gold_targets()
     labels = ctx.dataset.labels
-    if proto.supervision != "weak":
+    if proto.judged is not None:
         return _judged_w2s(ctx, split, seed)
     weak = ctx.learner(cfg.weak.model)
     weak_stage = ctx.train_stage("weak", weak, cfg.weak.train, split.weak_train, gold, split.test, seed)
@@ -63,7 +70,7 @@ def run_w2s(ctx, seed: int) -> SeedResult:
     ceiling = ceiling_stage(ctx, split, seed)
 
     weak_probs = label_stage.arrays()["probs"]
-    student_stage = student_on_labels(ctx, weak_probs, split, seed, proto.student_loss, proto.hard_labels)
+    student_stage = student_on_labels(ctx, weak_probs, split, seed, proto.student, proto.hard_labels)
 
     test_labels = labels[split.test]
     weak_test = weak_stage.arrays()["test_probs"]
@@ -85,26 +92,20 @@ def ceiling_stage(ctx, split, seed: int):
                            ctx.gold_targets(), split.test, seed)
 
 
-def student_train_config(ctx, loss: LossConfig, select: str):
-    """The strong model's training, with the student's loss and selection rule (never gold selection)."""
-    return replace(ctx.cfg.strong.train, loss=loss, select=select)
-
-
-def student_on_labels(ctx, label_probs: np.ndarray, split, seed: int, loss: LossConfig, hard: bool = False,
-                      kind: str = "student", select: str | None = None):
-    """Train the strong model on `label_probs` over half B (the student stage), test on the test split."""
+def student_on_labels(ctx, label_probs: np.ndarray, split, seed: int, train: TrainConfig, hard: bool = False,
+                      kind: str = "student"):
+    """Train the strong model (as `train` says) on `label_probs` over half B, test on the test split."""
     targets = ctx.targets_from(label_probs, split.strong_train, hard=hard)
-    train = student_train_config(ctx, loss, select if select is not None else ctx.protocol_cfg.student_select)
     return ctx.train_stage(kind, ctx.learner(ctx.cfg.strong.model), train, split.strong_train, targets, split.test, seed)
 
 
-def judge_on_test(ctx, name: str, jcfg, split, seed: int):
-    """(test items, Judged): the supervising judge under protocol `name` on the fixed test subsample."""
+def judge_on_test(ctx, scheme, setup, split, seed: int):
+    """(test items, Judged): the supervising judge under `scheme` on the fixed test subsample."""
     from oversight.judging.config import judged_test_items
     from oversight.judging.run import run_judging
 
-    test_items = judged_test_items(split.test, jcfg.test_items, ctx.cfg.data.seed)
-    return test_items, run_judging(ctx, name, jcfg, test_items, seed, judge_train=split.weak_train, tag="-test")
+    test_items = judged_test_items(split.test, setup.test_items, ctx.cfg.data.seed)
+    return test_items, run_judging(ctx, scheme, setup, test_items, seed, judge_train=split.weak_train, tag="-test")
 
 
 def judged_headline(ctx, split, test_items: np.ndarray, judged_test, student, ceiling, name: str) -> Headline:
@@ -116,19 +117,21 @@ def judged_headline(ctx, split, test_items: np.ndarray, judged_test, student, ce
 
 
 def _judged_w2s(ctx, split, seed: int) -> SeedResult:
-    """The supervisor is a weak judge assisted by a judging protocol; it labels half B for the student.
+    """The supervisor is a weak judge assisted by a judging scheme; it labels half B for the student.
 
-    weak_acc is that judge on the test subsample (`judging.test_items`), where the student and
+    weak_acc is that judge on the test subsample (`judged.test_items`), where the student and
     ceiling are also scored for the headline; its accuracy on the pool it labelled is
-    `<protocol>_judge_acc`, and the full-test accuracies are `*_full_test_acc`.
+    `<scheme>_judge_acc`, and the full-test accuracies are `*_full_test_acc`.
     """
     from oversight.judging.run import run_judging
 
-    proto, labels, sup = ctx.protocol_cfg, ctx.dataset.labels, ctx.protocol_cfg.supervision
-    judged = run_judging(ctx, sup, proto.judging, split.strong_train, seed, judge_train=split.weak_train)
-    test_items, on_test = judge_on_test(ctx, sup, proto.judging, split, seed)
+    proto, labels = ctx.protocol_cfg, ctx.dataset.labels
+    setup, scheme = proto.judged, proto.judged.scheme
+    sup = scheme.name
+    judged = run_judging(ctx, scheme, setup, split.strong_train, seed, judge_train=split.weak_train)
+    test_items, on_test = judge_on_test(ctx, scheme, setup, split, seed)
     ceiling = ceiling_stage(ctx, split, seed)
-    student = student_on_labels(ctx, judged.probs, split, seed, proto.student_loss, proto.hard_labels, kind=f"student_{sup}")
+    student = student_on_labels(ctx, judged.probs, split, seed, proto.student, proto.hard_labels, kind=f"student_{sup}")
     test_labels = labels[split.test]
     metrics = {"student_full_test_acc": accuracy(student.arrays()["test_probs"], test_labels),
                "ceiling_full_test_acc": accuracy(ceiling.arrays()["test_probs"], test_labels),

@@ -21,8 +21,8 @@ from oversight.headline import Headline, SeedResult
 from oversight.metrics import accuracy
 from oversight.protocols.base import register_protocol
 from oversight.protocols.splits import chain_split
-from oversight.protocols.w2s import kept_steps, student_train_config, test_metrics
-from oversight.training.losses import LossConfig
+from oversight.protocols.w2s import kept_steps, student_training, test_metrics
+from oversight.training.config import TrainConfig
 from oversight.training.selection import check_selection
 from oversight.transfer_stats import seed_pgr
 
@@ -30,13 +30,16 @@ from oversight.transfer_stats import seed_pgr
 @dataclass
 class ChainConfig:
     models: list[str] = field(default_factory=lambda: ["minilm-l3", "minilm-l6", "mpnet-base"])  # weak → strong; each uses strong.model's other settings
-    student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="logconf"))  # loss of every model trained on labels
+    student: TrainConfig = field(default_factory=student_training)  # training of every model trained on labels; unset fields follow strong.train
     hard_labels: bool = False  # pass on each model's argmax instead of its probabilities
-    student_select: str = "none"  # kept weights of every model trained on labels: none (final) | label_agreement | label_auroc | label_loss
     link_ceilings: bool = True  # also train each intermediate model on gold (per-link PGR); costs one probe each
 
     def __post_init__(self) -> None:
-        check_selection(self.student_select, gold_targets=False, where="w2s_chain.student_select")
+        check_selection(self.student.select, gold_targets=False, where="w2s_chain.student.select")
+
+    def check_run(self, run) -> None:
+        if run.split.weak_train == 0:
+            raise ConfigError("split.weak_train must be positive: the chain's first model trains on it")
 
 
 @register_protocol("w2s_chain", ChainConfig)
@@ -53,7 +56,7 @@ def run_chain(ctx, seed: int) -> SeedResult:
     # the first model trains like W2S's weak supervisor (weak.train); the rest like the strong model
     learners = [ctx.learner(replace(cfg.strong.model, model=name)) for name in proto.models]
     trains = [cfg.weak.train] + [cfg.strong.train] * links
-    student_train = student_train_config(ctx, proto.student_loss, proto.student_select)
+    student_train = proto.student
 
     first = ctx.train_stage("weak", learners[0], trains[0], split.first, gold, split.test, seed)
     metrics = test_metrics("weak", first.arrays()["test_probs"], test_labels)

@@ -8,36 +8,11 @@ The same pooling (mean over tokens for encoders, last token for decoders) is use
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from oversight.errors import ConfigError, ModelError
-
-MODES = ("probe", "full", "lora")
-POOLINGS = ("auto", "mean", "cls", "last")
-
-
-@dataclass
-class ClassifierConfig:
-    model: str = "minilm-l6"  # registered short name (`oversight list`), local folder or hub id
-    mode: str = "probe"  # probe (frozen backbone, cached features) | full | lora
-    pooling: str = "auto"  # auto (mean for encoders, last token for decoders) | mean | cls | last
-    layer: int = -1  # hidden layer whose states are pooled (-1 = last)
-    max_length: int = 128  # tokens per example after truncation
-    head_dropout: float = 0.0  # dropout before the linear head
-    lora_r: int = 8  # LoRA rank (mode=lora)
-    lora_alpha: int = 16  # LoRA scaling numerator (mode=lora)
-    lora_dropout: float = 0.05  # LoRA dropout (mode=lora)
-    gradient_checkpointing: bool = False  # recompute activations in backward (large students)
-    compile: bool = False  # torch.compile the model (GPU runs; slow to warm up on CPU)
-
-    def validate(self) -> None:
-        if self.mode not in MODES:
-            raise ConfigError(f"mode={self.mode!r} for model {self.model!r}; choose one of {', '.join(MODES)}")
-        if self.pooling not in POOLINGS:
-            raise ConfigError(f"pooling={self.pooling!r}; choose one of {', '.join(POOLINGS)}")
+from oversight.errors import ModelError
+from oversight.training.config import ClassifierConfig
 
 
 def is_decoder(config) -> bool:

@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 
 from oversight.errors import CacheError
 from oversight.training.batching import collate_tokens, sorted_order, tokenize
-from oversight.training.classifier import ClassifierConfig, backbone_states, load_backbone, pool, resolve_pooling
+from oversight.training.classifier import backbone_states, load_backbone, pool, resolve_pooling
+from oversight.training.config import ClassifierConfig
 
 
 def feature_key(model_id: str, texts_fingerprint: str, cfg: ClassifierConfig) -> str:

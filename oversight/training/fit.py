@@ -7,7 +7,7 @@ only ask it to `fit` on some examples and `predict` others.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +16,11 @@ import torch
 from oversight.data import TextDataset
 from oversight.models import resolve_model
 from oversight.training.batching import FeatureSource, TokenSource, tokenize
-from oversight.training.classifier import ClassifierConfig, build_feature_head, build_text_classifier
+from oversight.training.classifier import build_feature_head, build_text_classifier
+from oversight.training.config import ClassifierConfig, TrainConfig
 from oversight.training.device import seed_everything
 from oversight.training.features import cached_features
-from oversight.training.trainer import TrainConfig, TrainState, predict, train, trainable_state
-
-
-@dataclass
-class RoleConfig:
-    """A model and how it trains (the weak supervisor, the strong model, ...)."""
-
-    model: ClassifierConfig = field(default_factory=ClassifierConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+from oversight.training.trainer import TrainState, predict, train, trainable_state
 
 
 @dataclass

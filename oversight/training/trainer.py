@@ -21,50 +21,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from oversight.errors import ConfigError, TrainingError
+from oversight.errors import TrainingError
 from oversight.training import distributed as dist
 from oversight.training.batching import BatchSource
+from oversight.training.config import TrainConfig
 from oversight.training.device import autocast
-from oversight.training.losses import LossConfig, batch_statistics, build_loss
+from oversight.training.losses import batch_statistics, build_loss
 from oversight.training.selection import check_selection, heldout_scores, selection_score
-
-SCHEDULES = ("cosine", "linear", "constant")
-
-
-@dataclass
-class TrainConfig:
-    epochs: float = 3.0  # passes over the training set (fractions allowed)
-    batch_size: int = 32  # examples per optimizer step (micro_batch_size × grad accumulation)
-    micro_batch_size: int = 0  # examples per forward pass; 0 = batch_size (no accumulation)
-    eval_batch_size: int = 256  # examples per forward pass when predicting (no grads, so larger)
-    lr: float = 1e-3  # peak learning rate
-    weight_decay: float = 0.01  # AdamW decoupled weight decay
-    schedule: str = "cosine"  # cosine | linear | constant, after warm-up
-    warmup_frac: float = 0.1  # fraction of steps with linear lr warm-up
-    max_grad_norm: float = 1.0  # clip the global gradient norm (0 = off)
-    val_frac: float = 0.1  # held-out slice of the training targets, scored at every eval (and used by `select`)
-    evals_per_epoch: int = 2  # held-out evaluations (and resume checkpoints) per epoch
-    select: str = "gold_holdout"  # which weights to keep: none (final) | gold_holdout | label_loss | label_agreement | label_auroc
-    patience: int = 0  # evals without improvement under `select` before stopping (0 = train to the end)
-    bf16: bool = True  # bf16 autocast on CUDA (ignored on CPU)
-    tf32: bool = True  # TF32 matmuls on CUDA (ignored on CPU)
-    log_every: int = 20  # optimizer steps between logged train losses (the only host-device syncs)
-    loss: LossConfig = field(default_factory=LossConfig)
-
-    def validate(self) -> None:
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(f"schedule={self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
-        if self.batch_size <= 0 or self.micro_batch_size < 0 or self.epochs <= 0:
-            raise ConfigError("batch_size and epochs must be positive, micro_batch_size non-negative")
-        if self.micro_batch_size and self.batch_size % self.micro_batch_size:
-            raise ConfigError(f"batch_size {self.batch_size} is not a multiple of micro_batch_size {self.micro_batch_size}")
-        if not 0 <= self.val_frac < 1:
-            raise ConfigError(f"val_frac={self.val_frac} must be in [0, 1)")
-        check_selection(self.select, gold_targets=True)
-        if self.select != "none" and self.val_frac == 0:
-            raise ConfigError(f"select={self.select} needs a held-out slice; set val_frac > 0 or select=none")
-        if self.patience and self.select == "none":
-            raise ConfigError("patience needs a selection rule; select=none trains to the end")
 
 
 @dataclass

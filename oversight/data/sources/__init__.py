@@ -1,1 +1,1 @@
-"""Dataset sources; importing a module registers its loaders in `DATASETS`."""
+"""Dataset sources, one module per source; the `DATASETS` registry imports every module here."""

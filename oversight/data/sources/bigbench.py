@@ -15,12 +15,12 @@ import re
 import tarfile
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oversight.atomic import atomic_write_bytes
-from oversight.data.catalog import DATASETS
-from oversight.data.config import DataConfig
+from oversight.data.catalog import DATASETS, DataConfig
 from oversight.data.dataset import TextDataset
 from oversight.data.sources.pypi import cache_root, release_file
 from oversight.errors import ConfigError, DataError
@@ -29,16 +29,9 @@ log = logging.getLogger(__name__)
 
 SDIST = ("bigbench", "bigbench-1.0.0.tar.gz")
 TASK_ROOT = "bigbench-1.0.0/bigbench/benchmark_tasks/"
-# The registered datasets' tasks: the first load of any of them extracts all of them, so the
-# slow archive scan happens once, not once per dataset.
-REGISTERED_TASKS = (
-    "multiemo/all_sentence_en",
-    "hyperbaton",
-    "vitaminc_fact_verification",
-    "formal_fallacies_syllogisms_negation",
-    "sports_understanding",
-    "strategyqa",
-)
+# The registered datasets' tasks, filled by `uses_task` as they register: the first load of any of
+# them extracts all of them, so the slow archive scan happens once, not once per dataset.
+_REGISTERED_TASKS: set[str] = set()
 _TASK_NAME = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)?")
 
 Parser = Callable[[str], dict[str, Any]]
@@ -81,7 +74,7 @@ def read_task(task: str) -> dict[str, Any]:
         raise ConfigError(f"bigbench task name {task!r} is not of the form task or task/subtask")
     path = task_cache_path(task)
     if not path.is_file():
-        missing = {t for t in REGISTERED_TASKS if not task_cache_path(t).is_file()}
+        missing = {t for t in _REGISTERED_TASKS if not task_cache_path(t).is_file()}
         seen = extract_tasks(missing | {task})
         if not path.is_file():
             close = difflib.get_close_matches(task, seen, n=5, cutoff=0.5)
@@ -140,25 +133,48 @@ def task_dataset(name: str, task: str, parse: Parser | None = None) -> TextDatas
     return TextDataset.from_raw_labels(name, texts, labels, columns, list(classes) or None)
 
 
-@DATASETS.register("bigbench")
-def bigbench(cfg: DataConfig) -> TextDataset:
-    """Any BIG-bench task (or task/subtask) named by `data.subset`, label = argmax target_scores."""
-    if not cfg.subset:
-        raise ConfigError("dataset bigbench needs data.subset = <task>, e.g. epistemic_reasoning")
-    return task_dataset(f"bigbench/{cfg.subset}", cfg.subset)
+@dataclass
+class TaskConfig(DataConfig):
+    task: str = ""  # the BIG-bench task or task/subtask, e.g. epistemic_reasoning
+
+    def label(self) -> str:
+        return self.task.replace("/", "_")
 
 
-@DATASETS.register("multiemo")
-def multiemo(cfg: DataConfig) -> TextDataset:
+@dataclass
+class MultiemoConfig(DataConfig):
+    subtask: str = "all_sentence_en"  # multiemo's subtask: domain, level and language, e.g. hotels_text_en
+
+
+def uses_task(task: str):
+    """Register a dataset loader that reads BIG-bench `task` (noted for the one-pass extraction)."""
+
+    def decorate(fn):
+        _REGISTERED_TASKS.add(task)
+        return fn
+
+    return decorate
+
+
+@DATASETS.register("bigbench", TaskConfig)
+def bigbench(cfg: TaskConfig) -> TextDataset:
+    """Any BIG-bench task (or task/subtask) named by `data.task`, label = argmax target_scores."""
+    if not cfg.task:
+        raise ConfigError("dataset bigbench needs data.task = <task>, e.g. epistemic_reasoning")
+    return task_dataset(f"bigbench/{cfg.task}", cfg.task)
+
+
+@DATASETS.register("multiemo", MultiemoConfig)
+@uses_task("multiemo/all_sentence_en")
+def multiemo(cfg: MultiemoConfig) -> TextDataset:
     """MultiEmo review sentences in English (57k): positive/negative/neutral/ambivalent."""
     # The task is split by domain, level and language into subtasks, e.g. all_sentence_en;
     # the language lives in the subtask name, so picking the *_en subtask is the filter.
-    variant = cfg.subset or "all_sentence_en"
-    return task_dataset("multiemo", f"multiemo/{variant}")
+    return task_dataset("multiemo", f"multiemo/{cfg.subtask}")
 
 
-@DATASETS.register("multiemo_binary")
-def multiemo_binary(cfg: DataConfig) -> TextDataset:
+@DATASETS.register("multiemo_binary", MultiemoConfig)
+def multiemo_binary(cfg: MultiemoConfig) -> TextDataset:
     """MultiEmo English sentences, positive vs negative only (neutral/ambivalent dropped)."""
     return multiemo(cfg).only_classes(["negative", "positive"], "multiemo_binary")
 
@@ -171,7 +187,8 @@ def _hyperbaton_options(text: str) -> dict[str, Any]:
     return m.groupdict() if m else {"option_a": "", "option_b": ""}
 
 
-@DATASETS.register("hyperbaton")
+@DATASETS.register("hyperbaton", DataConfig)
+@uses_task("hyperbaton")
 def hyperbaton(cfg: DataConfig) -> TextDataset:
     """Which of two sentences has the correct English adjective order (50k, a/b)."""
     return task_dataset("hyperbaton", "hyperbaton", _hyperbaton_options)
@@ -183,31 +200,35 @@ def _claim_evidence(text: str) -> dict[str, Any]:
     return {"claim": claim, "evidence": evidence} if sep else {"claim": "", "evidence": text}
 
 
-@DATASETS.register("vitaminc")
+@DATASETS.register("vitaminc", DataConfig)
+@uses_task("vitaminc_fact_verification")
 def vitaminc(cfg: DataConfig) -> TextDataset:
     """VitaminC fact verification: does the Wikipedia evidence support the claim (True/False/Neither)."""
     return task_dataset("vitaminc", "vitaminc_fact_verification", _claim_evidence)
 
 
-@DATASETS.register("vitaminc_binary")
+@DATASETS.register("vitaminc_binary", DataConfig)
 def vitaminc_binary(cfg: DataConfig) -> TextDataset:
     """VitaminC claims the evidence supports (True) or refutes (False); "Neither" dropped. Hidden-evidence debate."""
     return vitaminc(cfg).only_classes(["True", "False"], "vitaminc_binary")
 
 
-@DATASETS.register("formal_fallacies")
+@DATASETS.register("formal_fallacies", DataConfig)
+@uses_task("formal_fallacies_syllogisms_negation")
 def formal_fallacies(cfg: DataConfig) -> TextDataset:
     """Formal fallacies with negated premises: is the syllogism valid or invalid (14k)."""
     return task_dataset("formal_fallacies", "formal_fallacies_syllogisms_negation")
 
 
-@DATASETS.register("sports_understanding")
+@DATASETS.register("sports_understanding", DataConfig)
+@uses_task("sports_understanding")
 def sports_understanding(cfg: DataConfig) -> TextDataset:
     """Is a made-up sentence about a sports player plausible (1k)."""
     return task_dataset("sports_understanding", "sports_understanding")
 
 
-@DATASETS.register("strategyqa")
+@DATASETS.register("strategyqa", DataConfig)
+@uses_task("strategyqa")
 def strategyqa(cfg: DataConfig) -> TextDataset:
     """StrategyQA yes/no questions with implicit reasoning (2.3k); column `target` explains the answer."""
     return task_dataset("strategyqa", "strategyqa")

@@ -6,17 +6,25 @@ tested offline), or a `Dataset.save_to_disk` folder. Column mapping is `local.ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oversight.data.catalog import DATASETS
-from oversight.data.config import DataConfig
 from oversight.data.dataset import TextDataset
-from oversight.data.sources.local import map_columns
+from oversight.data.sources.local import ColumnsConfig, map_columns
 from oversight.errors import ConfigError, DataError
 
 
-def _load(cfg: DataConfig) -> Any:
+@dataclass
+class HubConfig(ColumnsConfig):
+    """`path` is a hub id or a local dataset folder."""
+
+    subset: str = ""  # the dataset's config name (`datasets.load_dataset(path, subset)`)
+    split: str = "train"  # which split to read
+
+
+def _load(cfg: HubConfig) -> Any:
     import datasets  # heavy (pyarrow, fsspec): imported only when a hub dataset is used
 
     folder = Path(cfg.path).expanduser()
@@ -30,8 +38,8 @@ def _load(cfg: DataConfig) -> Any:
     return datasets.load_dataset(cfg.path, cfg.subset or None, split=cfg.split)
 
 
-@DATASETS.register("hub")
-def hub(cfg: DataConfig) -> TextDataset:
+@DATASETS.register("hub", HubConfig)
+def hub(cfg: HubConfig) -> TextDataset:
     """A `datasets` dataset (hub id or local folder) named by `data.path`, mapped by column names."""
     if not cfg.path:
         raise ConfigError("dataset hub needs data.path = <dataset id or folder>")

@@ -1,22 +1,36 @@
 """`local`: a .jsonl, .json, .csv, .tsv or .parquet file mapped to a TextDataset by column names.
 
-`map_columns` is the one column mapping, shared with the `hub` source: text (+ optional
-pair) and label columns by name, every other column kept as an extra column.
+`map_columns` is the one column mapping, shared with the `hub` source (whose config extends
+`ColumnsConfig`): text (+ optional pair) and label columns by name, every other column kept as an
+extra column.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oversight.data.catalog import DATASETS
-from oversight.data.config import DataConfig
+from oversight.data.catalog import DATASETS, DataConfig
 from oversight.data.dataset import TextDataset
 from oversight.errors import ConfigError, DataError
 
 PAIR_SEP = " [SEP] "
+
+
+@dataclass
+class ColumnsConfig(DataConfig):
+    """A table read by column names: a local file, or (extended by `hub`) a `datasets` dataset."""
+
+    path: str = ""  # the file (local) or dataset id / folder (hub)
+    text_column: str = "text"  # column holding the input text
+    text_pair_column: str = ""  # optional second text, joined as "a [SEP] b" and kept as a column
+    label_column: str = "label"  # column holding the label
+
+    def label(self) -> str:
+        return Path(self.path).name
 SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet")
 
 
@@ -33,7 +47,7 @@ def _strings(name: str, values: list[Any], column: str) -> list[str]:
     return values
 
 
-def map_columns(name: str, table: dict[str, list[Any]], cfg: DataConfig, classes: list[str] | None = None) -> TextDataset:
+def map_columns(name: str, table: dict[str, list[Any]], cfg: ColumnsConfig, classes: list[str] | None = None) -> TextDataset:
     """Column-oriented `table` → TextDataset. `classes` gives a class order the source already
     knows (a hub ClassLabel); `cfg.label_names` overrides it; else sorted unique labels."""
     if not any(table.values()):
@@ -101,8 +115,8 @@ def read_table(path: Path) -> dict[str, list[Any]]:
     raise DataError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(SUFFIXES)}")
 
 
-@DATASETS.register("local")
-def local(cfg: DataConfig) -> TextDataset:
+@DATASETS.register("local", ColumnsConfig)
+def local(cfg: ColumnsConfig) -> TextDataset:
     """A local .jsonl/.json/.csv/.tsv/.parquet file named by `data.path`, mapped by column names."""
     if not cfg.path:
         raise ConfigError("dataset local needs data.path = <file>")

@@ -12,11 +12,11 @@ import importlib.util
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oversight.data.catalog import DATASETS
-from oversight.data.config import DataConfig
+from oversight.data.catalog import DATASETS, DataConfig
 from oversight.data.dataset import TextDataset
 from oversight.data.sources.pypi import release_file
 from oversight.errors import ConfigError, DataError
@@ -131,15 +131,23 @@ def evals_dataset(
     return TextDataset.from_raw_labels(name, texts, labels, columns, classes)
 
 
-@DATASETS.register("evals")
-def evals(cfg: DataConfig) -> TextDataset:
-    """Any OpenAI evals data file named by `data.subset` whose ideal answers form a small class set."""
-    if not cfg.subset:
-        raise ConfigError("dataset evals needs data.subset = <data name>, e.g. corr2cause")
-    return evals_dataset(f"evals/{cfg.subset}", cfg.subset)
+@dataclass
+class EvalsConfig(DataConfig):
+    file: str = ""  # the evals data: "sarcasm", "logiqa/logiqa" or "mazes/3x3-mazes-singlemove.jsonl"
+
+    def label(self) -> str:
+        return self.file.removesuffix(".jsonl").replace("/", "_")
 
 
-@DATASETS.register("sarcasm")
+@DATASETS.register("evals", EvalsConfig)
+def evals(cfg: EvalsConfig) -> TextDataset:
+    """Any OpenAI evals data file named by `data.file` whose ideal answers form a small class set."""
+    if not cfg.file:
+        raise ConfigError("dataset evals needs data.file = <data name>, e.g. corr2cause")
+    return evals_dataset(f"evals/{cfg.file}", cfg.file)
+
+
+@DATASETS.register("sarcasm", DataConfig)
 def sarcasm(cfg: DataConfig) -> TextDataset:
     """News headlines, sarcastic (The Onion) or not (HuffPost): 28.6k, 48% sarcastic."""
     return evals_dataset("sarcasm", "sarcasm", ["not_sarcastic", "sarcastic"], {"0": "not_sarcastic", "1": "sarcastic"})
@@ -148,7 +156,7 @@ def sarcasm(cfg: DataConfig) -> TextDataset:
 _QUARTZ = re.compile(r"(?P<question>.*)\n\n A: (?P<option_a>.*)\n B: (?P<option_b>.*)", re.DOTALL)
 
 
-@DATASETS.register("quartz")
+@DATASETS.register("quartz", DataConfig)
 def quartz(cfg: DataConfig) -> TextDataset:
     """QuaRTz qualitative-relationship science questions with two options, A or B (3.9k)."""
     ds = evals_dataset("quartz", "quartz", ["A", "B"])

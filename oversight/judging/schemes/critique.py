@@ -10,13 +10,30 @@ critique names the planted edit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from oversight.judging.base import Material, judge_material, register_judging, strong_prompt
+from oversight.errors import ConfigError
+from oversight.judging.base import Material, SchemeConfig, judge_material, register_scheme, strong_prompt
+from oversight.judging.lm import LMConfig
 from oversight.judging.planted import PlantedEdit, names_error, plant_error
 from oversight.judging.quotes import mark_quotes
 
-PLANTING = ("planted_fraction", "quote_words")  # the settings every candidate depends on
+
+@dataclass
+class CandidateConfig(SchemeConfig):
+    planted_fraction: float = 0.5  # share of candidate answers tampered with a planted error
+    quote_words: int = 30  # words of the passage the candidate answer quotes
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.planted_fraction <= 1 or self.quote_words < 1:
+            raise ConfigError("need 0 <= planted_fraction <= 1 and quote_words >= 1")
+
+
+@dataclass
+class CritiqueConfig(CandidateConfig):
+    critic: LMConfig = field(default_factory=LMConfig)  # the critic (reads the passage)
 
 
 def make_candidate(item, cfg, seed: int) -> tuple[str, PlantedEdit | None]:
@@ -49,7 +66,7 @@ def _candidates(items, cfg, seed):
     return made, records
 
 
-@register_judging("candidate", settings=PLANTING, extra_metrics=detection_metrics)
+@register_scheme("candidate", CandidateConfig, extra_metrics=detection_metrics)
 def candidate(items, roles, cfg, seed) -> list[Material]:
     """The judge sees a candidate answer (tampered for a planted share) without a critique."""
     made, records = _candidates(items, cfg, seed)
@@ -57,7 +74,7 @@ def candidate(items, roles, cfg, seed) -> list[Material]:
             for it, (text, _), rec in zip(items, made, records)]
 
 
-@register_judging("critique", roles=("critic",), settings=PLANTING, extra_metrics=detection_metrics)
+@register_scheme("critique", CritiqueConfig, extra_metrics=detection_metrics)
 def critique(items, roles, cfg, seed) -> list[Material]:
     """A critic who read the passage critiques the candidate answer; the judge reads both."""
     made, records = _candidates(items, cfg, seed)

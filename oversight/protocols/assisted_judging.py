@@ -1,6 +1,7 @@
 """Assisted judging compared, and transferred: a weak judge labels a pool of items alone, with the
-passage, after consultancy, after debate, and from a candidate answer with and without a critique;
-a strong student then trains on each protocol's judged labels.
+passage, after consultancy, after debate, and from a candidate answer with and without a critique
+(each a judging scheme, oversight/judging/schemes/); a strong student then trains on each
+transferred scheme's judged labels.
 
 The pool is the seed's `strong_train` split; students and the ceiling (strong model on gold
 labels of the pool) are scored on `test`. Every supervising judge (the judge alone, and the judge
@@ -20,52 +21,54 @@ from dataclasses import dataclass, field
 
 from oversight.errors import ConfigError
 from oversight.headline import SeedResult
-from oversight.judging import protocols as _registered  # noqa: F401  (fills JUDGING)
-from oversight.judging.base import JUDGING
-from oversight.judging.config import JudgingConfig
-from oversight.judging.run import run_judging
+from oversight.judging.base import SCHEMES, SchemeConfig
+from oversight.judging.config import JudgeSetup
 from oversight.metrics import accuracy
 from oversight.protocols.base import register_protocol
-from oversight.protocols.w2s import ceiling_stage, judge_on_test, judged_headline, student_on_labels
-from oversight.training.losses import LossConfig
+from oversight.protocols.w2s import ceiling_stage, judge_on_test, judged_headline, student_on_labels, student_training
+from oversight.training.config import TrainConfig
 from oversight.training.selection import check_selection
 from oversight.transfer_stats import seed_pgr
 
-ALL = ["direct", "direct_passage", "consultancy", "debate", "candidate", "critique"]
-
 
 @dataclass
-class JudgingProtocolConfig(JudgingConfig):
-    protocols: list[str] = field(default_factory=lambda: list(ALL))  # judging protocols to run (`oversight list`)
-    transfer: list[str] = field(default_factory=lambda: ["direct", "debate"])  # whose judged labels train a student
-    headline: str = "debate"  # the transferred protocol reported as student_acc / pgr
-    student_loss: LossConfig = field(default_factory=lambda: LossConfig(name="xent"))  # student loss on judged labels
+class AssistedJudgingConfig(JudgeSetup):
+    schemes: list[SchemeConfig] = field(default_factory=lambda: [SCHEMES.config(n) for n in SCHEMES.names()])  # schemes to run, each with its settings and roles; a name alone keeps an earlier layer's settings (`oversight list`)
+    transfer: list[str] = field(default_factory=lambda: ["direct", "debate"])  # schemes whose judged labels train a student
+    headline: str = "debate"  # the transferred scheme reported as student_acc / pgr
+    student: TrainConfig = field(default_factory=lambda: student_training("xent"))  # students' training on judged labels; unset fields follow strong.train
     hard_labels: bool = True  # students learn the judge's verdicts (argmax), not its uncalibrated probabilities
-    student_select: str = "none"  # students' kept weights: none (final) | label_agreement | label_auroc | label_loss
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_selection(self.student_select, gold_targets=False, where="judging.student_select")
-        unknown = [p for p in [*self.protocols, *self.transfer] if p not in JUDGING]
-        if unknown:
-            raise ConfigError(f"judging: unknown protocols {unknown}; registered: {JUDGING.names()}")
-        if "direct" not in self.protocols:
-            raise ConfigError("judging.protocols must include direct (the judge alone is the floor)")
-        if not set(self.transfer) <= set(self.protocols) or (self.transfer and self.headline not in self.transfer):
-            raise ConfigError("judging.transfer must be protocols that run, and include headline")
+        check_selection(self.student.select, gold_targets=False, where="assisted_judging.student.select")
+        names = [s.name for s in self.schemes]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"assisted_judging.schemes repeats a scheme: {names}")
+        if "direct" not in names:
+            raise ConfigError("assisted_judging.schemes must include direct (the judge alone is the floor)")
+        if not set(self.transfer) <= set(names) or (self.transfer and self.headline not in self.transfer):
+            raise ConfigError("assisted_judging.transfer must be schemes that run, and include headline")
+
+    def scheme(self, name: str) -> SchemeConfig:
+        return next(s for s in self.schemes if s.name == name)
 
 
-@register_protocol("judging", JudgingProtocolConfig, summary_table=lambda summary: protocol_table(summary, title="mean over seeds"))
-def run_judging_protocols(ctx, seed: int) -> SeedResult:
+@register_protocol("assisted_judging", AssistedJudgingConfig, sections=("data", "split", "strong"),
+                   summary_table=lambda summary: scheme_table(summary, title="mean over seeds"))
+def run_assisted_judging(ctx, seed: int) -> SeedResult:
     """Direct QA, consultancy, debate, critique: a weak LLM judge assisted; judged labels train a strong student."""
-    cfg: JudgingProtocolConfig = ctx.protocol_cfg
+    from oversight.judging.run import run_judging  # torch: imported only when the protocol runs
+
+    cfg: AssistedJudgingConfig = ctx.protocol_cfg
     split = ctx.split(seed)
     metrics: dict[str, float] = {}
     judged = {}
-    for name in cfg.protocols:
-        judged[name] = run_judging(ctx, name, cfg, split.strong_train, seed, judge_train=split.weak_train)
+    for scheme in cfg.schemes:
+        name = scheme.name
+        judged[name] = run_judging(ctx, scheme, cfg, split.strong_train, seed, judge_train=split.weak_train)
         metrics.update({f"{name}_{k}": v for k, v in judged[name].metrics.items()})
-    on_test = {name: judge_on_test(ctx, name, cfg, split, seed) for name in dict.fromkeys(["direct", *cfg.transfer])}
+    on_test = {name: judge_on_test(ctx, cfg.scheme(name), cfg, split, seed) for name in dict.fromkeys(["direct", *cfg.transfer])}
     metrics.update({f"{name}_judge_test_acc": judged_test.metrics["judge_acc"] for name, (_, judged_test) in on_test.items()})
     headlines = {}
     if cfg.transfer:
@@ -73,13 +76,13 @@ def run_judging_protocols(ctx, seed: int) -> SeedResult:
         test_labels = ctx.dataset.labels[split.test]
         metrics["ceiling_full_test_acc"] = accuracy(ceiling.arrays()["test_probs"], test_labels)
         for name in cfg.transfer:
-            student = student_on_labels(ctx, judged[name].probs, split, seed, cfg.student_loss, cfg.hard_labels, f"student_{name}")
+            student = student_on_labels(ctx, judged[name].probs, split, seed, cfg.student, cfg.hard_labels, f"student_{name}")
             test_items, judged_test = on_test[name]
             h = headlines[name] = judged_headline(ctx, split, test_items, judged_test, student, ceiling, name)
             metrics[f"{name}_student_acc"] = float(h.student.mean())  # on the judged test items, like its judge
             metrics[f"{name}_student_full_test_acc"] = accuracy(student.arrays()["test_probs"], test_labels)
             metrics[f"{name}_pgr"] = seed_pgr(h.weak, h.student, h.ceiling, h.test_ids, seed=seed)
-    print(protocol_table({k: {"mean": v} for k, v in metrics.items()}, cfg.protocols, f"seed {seed}"), flush=True)
+    print(scheme_table({k: {"mean": v} for k, v in metrics.items()}, [s.name for s in cfg.schemes], f"seed {seed}"), flush=True)
     return SeedResult(metrics, headlines.get(cfg.headline))
 
 
@@ -87,14 +90,13 @@ COLUMNS = [("judge_acc", "pool acc"), ("judge_acc_lo", "lo"), ("judge_acc_hi", "
            ("honest_win_rate", "honest win"), ("parse_failure_rate", "unparsed"), ("student_acc", "student"), ("pgr", "PGR")]
 
 
-def protocol_table(summary: dict[str, dict], protocols: list[str] | None = None, title: str = "") -> str:
-    """One row per judging protocol: judge accuracy and interval, honest win rate, parse failures, transfer."""
-    if protocols is None:
-        protocols = [p for p in ALL + sorted(JUDGING.names()) if f"{p}_judge_acc" in summary]
-        protocols = list(dict.fromkeys(protocols))
-    head = f"{'protocol':<15}" + "".join(f"{label:>11}" for _, label in COLUMNS)
-    lines = [f"judging protocols{' — ' + title if title else ''}", head, "-" * len(head)]
-    for p in protocols:
+def scheme_table(summary: dict[str, dict], schemes: list[str] | None = None, title: str = "") -> str:
+    """One row per judging scheme: judge accuracy and interval, honest win rate, parse failures, transfer."""
+    if schemes is None:
+        schemes = [p for p in SCHEMES.names() if f"{p}_judge_acc" in summary]
+    head = f"{'scheme':<15}" + "".join(f"{label:>11}" for _, label in COLUMNS)
+    lines = [f"judging schemes{' — ' + title if title else ''}", head, "-" * len(head)]
+    for p in schemes:
         cells = []
         for key, _ in COLUMNS:
             value = summary.get(f"{p}_{key}", {}).get("mean", math.nan)

@@ -5,11 +5,28 @@ verified or not; the judge reads the transcript with sides and answers in both o
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from oversight.judging.base import Material, honest_win_rate, judge_material, quote_rate, register_judging, strong_prompt
+from oversight.errors import ConfigError
+from oversight.judging.base import Material, SchemeConfig, honest_win_rate, judge_material, quote_rate, register_scheme, strong_prompt
 from oversight.judging.judge import ORDERS
+from oversight.judging.lm import LMConfig
 from oversight.judging.quotes import mark_quotes
+from oversight.judging.schemes.consultancy import check_rounds
+
+
+@dataclass
+class DebateConfig(SchemeConfig):
+    debater: LMConfig = field(default_factory=LMConfig)  # both debaters (read the passage)
+    rounds: int = 2  # rounds of one turn per debater
+    mode: str = "simultaneous"  # simultaneous (each sees only earlier rounds) | sequential (the second hears the first)
+
+    def __post_init__(self) -> None:
+        check_rounds(self.rounds)
+        if self.mode not in ("simultaneous", "sequential"):
+            raise ConfigError(f"debate mode must be simultaneous | sequential, got {self.mode!r}")
 
 
 def first_speaker(seed: int, index: int) -> int:
@@ -34,14 +51,14 @@ def debate_metrics(items, materials, verdicts) -> dict[str, float]:
     return out
 
 
-@register_judging("debate", roles=("debater",), settings=("rounds", "debate_mode"), extra_metrics=debate_metrics)
+@register_scheme("debate", DebateConfig, extra_metrics=debate_metrics)
 def debate(items, roles, cfg, seed) -> list[Material]:
     """Two debaters defend opposite answers for N rounds; the judge reads the transcript in both orders."""
     lm = roles["debater"]
     turns: list[list[list[str]]] = [[] for _ in items]  # item → round → [side 0 text, side 1 text]
     firsts = [first_speaker(seed, it.index) for it in items]
     n = len(items)
-    if cfg.debate_mode == "simultaneous":  # one phase: both sides speak from the same history
+    if cfg.mode == "simultaneous":  # one phase: both sides speak from the same history
         phases = [[(i, k) for i in range(n) for k in (0, 1)]]
     else:  # two phases: the drawn first speaker, then the other, who has heard it
         phases = [[(i, firsts[i]) for i in range(n)], [(i, 1 - firsts[i]) for i in range(n)]]
@@ -55,7 +72,7 @@ def debate(items, roles, cfg, seed) -> list[Material]:
             turns[i].append(current[i])
     materials = []
     for it, said, first in zip(items, turns, firsts):
-        record = {"turns": said, "first_speaker": first, "mode": cfg.debate_mode}
+        record = {"turns": said, "first_speaker": first, "mode": cfg.mode}
         for k, side in ((it.correct, "honest"), (1 - it.correct, "dishonest")):
             counts = [mark_quotes(rnd[k], it.passage)[1:] for rnd in said]
             record[f"{side}_verified_quotes"] = sum(v for v, _ in counts)

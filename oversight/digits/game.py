@@ -24,7 +24,7 @@ from functools import partial
 import numpy as np
 import torch
 
-from oversight.debate.digits import N_CLASSES, N_PIXELS, Judge
+from oversight.digits.pixels import N_CLASSES, N_PIXELS, PixelJudge
 
 HONEST, LIAR = 0, 1
 # Rows of (position × candidate pixel) scored per judge call in search; bounds memory (~100 MB at hidden 128).
@@ -48,7 +48,7 @@ class Position:
         return replace(self, mask=mask)
 
 
-Agent = Callable[[Judge, Position, Sequence[int]], torch.Tensor]
+Agent = Callable[[PixelJudge, Position, Sequence[int]], torch.Tensor]
 
 
 def move_order(k: int, honest_first: bool) -> tuple[int, ...]:
@@ -63,7 +63,7 @@ def honest_margin(logits: torch.Tensor, claims: torch.Tensor) -> torch.Tensor:
     return pair[..., 0] - pair[..., 1]
 
 
-def candidate_margins(judge: Judge, pos: Position, player: int) -> torch.Tensor:
+def candidate_margins(judge: PixelJudge, pos: Position, player: int) -> torch.Tensor:
     """(g, 64): the mover's margin (own − opponent logit) after each revealable pixel; -inf elsewhere."""
     margin = honest_margin(judge.candidate_logits(pos.values, pos.mask), pos.claims)
     margin = margin if player == HONEST else -margin
@@ -71,18 +71,18 @@ def candidate_margins(judge: Judge, pos: Position, player: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def greedy_agent(judge: Judge, pos: Position, order: Sequence[int]) -> torch.Tensor:
+def greedy_agent(judge: PixelJudge, pos: Position, order: Sequence[int]) -> torch.Tensor:
     return candidate_margins(judge, pos, order[0]).argmax(1)
 
 
 @torch.no_grad()
-def random_agent(judge: Judge, pos: Position, order: Sequence[int], seed: int = 0) -> torch.Tensor:
+def random_agent(judge: PixelJudge, pos: Position, order: Sequence[int], seed: int = 0) -> torch.Tensor:
     gen = torch.Generator().manual_seed(seed + int(pos.mask.sum()))  # a new draw each turn, reproducible
     scores = torch.rand(pos.mask.shape, generator=gen).masked_fill(~(pos.allowed & ~pos.mask), -1.0)
     return scores.argmax(1)
 
 
-def minimax(judge: Judge, pos: Position, order: Sequence[int], beam: int) -> tuple[torch.Tensor, torch.Tensor]:
+def minimax(judge: PixelJudge, pos: Position, order: Sequence[int], beam: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(value, best pixel) per game; value is the honest margin under beam-limited minimax play."""
     player = order[0]
     sign = 1.0 if player == HONEST else -1.0
@@ -99,7 +99,7 @@ def minimax(judge: Judge, pos: Position, order: Sequence[int], beam: int) -> tup
 
 
 @torch.no_grad()
-def search_agent(judge: Judge, pos: Position, order: Sequence[int], beam: int = 3) -> torch.Tensor:
+def search_agent(judge: PixelJudge, pos: Position, order: Sequence[int], beam: int = 3) -> torch.Tensor:
     # the tree holds beam**(moves left - 1) positions per game, each scoring 64 pixels: chunk the games
     per_game = N_PIXELS * beam ** (len(order) - 1)
     chunk = max(1, MAX_ROWS // per_game)
@@ -133,7 +133,7 @@ class GameRecord:
 
 
 @torch.no_grad()
-def play(judge: Judge, pos: Position, order: Sequence[int], honest: Agent, liar: Agent) -> GameRecord:
+def play(judge: PixelJudge, pos: Position, order: Sequence[int], honest: Agent, liar: Agent) -> GameRecord:
     """Play every game in `pos` to the end: players alternate reveals as `order` says."""
     moves = []
     for turn, player in enumerate(order):

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from oversight.digits.config import PixelJudgeConfig
+
 N_PIXELS = 64
 N_CLASSES = 10
 
@@ -60,16 +62,7 @@ def random_masks(allowed: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
     return masks
 
 
-@dataclass
-class JudgeConfig:
-    hidden: int = 64  # width of the MLP's two hidden layers (128 scored the same and made search 3.5x slower)
-    epochs: int = 200  # passes over the training images, each with fresh random pixel draws
-    lr: float = 3e-3  # AdamW peak learning rate (cosine decay to 0)
-    batch_size: int = 128
-    weight_decay: float = 1e-4
-
-
-class Judge(nn.Module):
+class PixelJudge(nn.Module):
     """MLP on (mask, mask * values) → 10 digit logits."""
 
     def __init__(self, hidden: int) -> None:
@@ -94,11 +87,11 @@ class Judge(nn.Module):
         return self.rest(pre)
 
 
-def train_judge(data: Digits, idx: np.ndarray, k: int | None, cfg: JudgeConfig, seed: int) -> Judge:
+def train_judge(data: Digits, idx: np.ndarray, k: int | None, cfg: PixelJudgeConfig, seed: int) -> PixelJudge:
     """Train on `idx` with k random nonzero pixels per image (k=None: the full image, the ceiling)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = Judge(cfg.hidden)
+    model = PixelJudge(cfg.hidden)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = -(-len(idx) // cfg.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.05)
@@ -118,7 +111,7 @@ def train_judge(data: Digits, idx: np.ndarray, k: int | None, cfg: JudgeConfig, 
 
 
 @torch.no_grad()
-def judge_accuracy(judge: Judge, data: Digits, idx: np.ndarray, k: int | None, draws: int, seed: int) -> float:
+def judge_accuracy(judge: PixelJudge, data: Digits, idx: np.ndarray, k: int | None, draws: int, seed: int) -> float:
     """Accuracy on `idx` from k random nonzero pixels, averaged over `draws` draws (k=None: full image)."""
     values, labels = torch.from_numpy(data.images[idx]), torch.from_numpy(data.labels[idx])
     if k is None:

@@ -1,0 +1,1 @@
+"""Judging schemes, one file each (direct, consultancy, debate, critique, ...); `SCHEMES` imports them all."""
