@@ -128,8 +128,11 @@ def expand(sweep: SweepConfig) -> list[SweepRun]:
 def run_tags(exp) -> list[str]:
     """wandb tags a dashboard filters on: protocol, model pair, loss (protocol and models are added by the run)."""
     run = exp.run
-    loss = getattr(getattr(exp.protocol, "student_loss", None), "name", None) or run.strong.train.loss.name
-    return [f"pair:{Path(run.weak.model.model).name}->{Path(run.strong.model.model).name}", f"loss:{loss}"]
+    student = getattr(exp.protocol, "student", None)  # a protocol that trains a student names its loss there
+    tags = [f"loss:{student.loss.name}"] if student is not None else []
+    if run.weak and run.strong:
+        tags.append(f"pair:{Path(run.weak.model.model).name}->{Path(run.strong.model.model).name}")
+    return tags
 
 
 def load_run_config(sweep: SweepConfig, run: SweepRun):

@@ -142,7 +142,7 @@ def test_generated_verdicts_are_parsed_and_unparsable_ones_fail_loudly(tmp_path)
               "assisted_judging.transfer=[]", "assisted_judging.judge.verdict=generate", "wandb.mode=disabled"]
     ok = _cli(*common, "assisted_judging.judge.lm.max_new_tokens=4", "assisted_judging.judge.max_parse_failure=1.0", cwd=Path.cwd())
     assert ok.returncode == 0, ok.stderr[-2000:]
-    (run,) = [p for p in tmp_path.iterdir() if p.name.startswith("judging-")]
+    (run,) = [p for p in tmp_path.iterdir() if p.name.startswith("assisted_judging-")]
     rows = lines(run / "transcripts" / "direct-seed0.jsonl")
     assert all(len(r["judge_replies"]) == 2 for r in rows)
     rate = json.loads((run / "results.json").read_text())["summary"]["direct_parse_failure_rate"]["mean"]
