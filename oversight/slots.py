@@ -23,16 +23,15 @@ from oversight.errors import ConfigError
 from oversight.registry import slot_registry
 
 
-def _unwrap(hint: Any) -> tuple[Any, bool, bool]:
-    """(inner type, optional, is a list) of a field annotation."""
+def _unwrap(hint: Any) -> tuple[Any, bool]:
+    """(inner type, is a list) of a field annotation, `X | None` read as `X`."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    optional = origin in (typing.Union, types.UnionType) and type(None) in args
-    if optional:
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
         hint = next(a for a in args if a is not type(None))
         origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is list and args:
-        return args[0], optional, True
-    return hint, optional, False
+        return args[0], True
+    return hint, False
 
 
 def sub_layers(layers: list[Any], key: str) -> list[Any]:
@@ -72,10 +71,12 @@ def specialize(schema: DictConfig, cls: type, layers: list[Any], path: str = "")
     replaced: list[str] = []
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        inner, optional, is_list = _unwrap(hints[f.name])
+        inner, is_list = _unwrap(hints[f.name])
         where = f"{path}{f.name}"
-        subs = sub_layers(layers, f.name)
         registry = slot_registry(inner)
+        if registry is not None and not is_list:
+            _name_alone(layers, f.name)
+        subs = sub_layers(layers, f.name)
         if is_list and registry is not None:
             last = next((node for node in reversed(subs) if isinstance(node, ListConfig)), None)
             if last is not None:
@@ -83,8 +84,6 @@ def specialize(schema: DictConfig, cls: type, layers: list[Any], path: str = "")
                 replaced.append(where)
             continue
         if registry is not None:
-            _name_alone(layers, f.name)
-            subs = sub_layers(layers, f.name)
             current = schema[f.name]
             name = _chosen(subs, current.name if current is not None else None)
             if name is None:

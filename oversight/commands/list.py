@@ -4,7 +4,7 @@ models; for a component, the settings its own config adds (with their defaults).
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 
 
 def settings(registry, name: str) -> str:
@@ -13,7 +13,7 @@ def settings(registry, name: str) -> str:
         return ""
     own = registry.config(name)
     base = {f.name for f in fields(registry.config_base)}
-    shown = [f"{f.name}={getattr(own, f.name)!r}" if not hasattr(getattr(own, f.name), "__dataclass_fields__") else f.name
+    shown = [f.name if is_dataclass(getattr(own, f.name)) else f"{f.name}={getattr(own, f.name)!r}"
              for f in fields(own) if f.name not in base]
     return f"  [{', '.join(shown)}]" if shown else ""
 

@@ -33,8 +33,8 @@ class DifficultyConfig(ComponentConfig):
 class DifficultyMeasure(Protocol):
     """`measure(ctx, cfg) -> {"scores": float array over the dataset, optional extras}`, e.g.
 
-    @DIFFICULTIES.register("length")
-    def length(ctx, cfg: DifficultyConfig) -> dict[str, np.ndarray]: ...
+    @DIFFICULTIES.register("length", LengthConfig)
+    def length(ctx, cfg: LengthConfig) -> dict[str, np.ndarray]: ...
     """
 
     def __call__(self, ctx: Any, cfg: DifficultyConfig) -> dict[str, np.ndarray]: ...

@@ -92,8 +92,8 @@ COLUMNS = [("judge_acc", "pool acc"), ("judge_acc_lo", "lo"), ("judge_acc_hi", "
 
 def scheme_table(summary: dict[str, dict], schemes: list[str] | None = None, title: str = "") -> str:
     """One row per judging scheme: judge accuracy and interval, honest win rate, parse failures, transfer."""
-    if schemes is None:
-        schemes = [p for p in SCHEMES.names() if f"{p}_judge_acc" in summary]
+    if schemes is None:  # the order they ran in: the summary keeps the per-seed metrics' order
+        schemes = [key.removesuffix("_judge_acc") for key in summary if key.endswith("_judge_acc")]
     head = f"{'scheme':<15}" + "".join(f"{label:>11}" for _, label in COLUMNS)
     lines = [f"judging schemes{' — ' + title if title else ''}", head, "-" * len(head)]
     for p in schemes:
