@@ -88,7 +88,9 @@ def test_preempted_job_checkpoints_requeues_and_resumes(slurm_cluster, tmp_path)
     from oversight.launch.slurm import SlurmConfig, submit_run
 
     seed_features(tmp_path)
-    overrides = [*TINY, "strong.train.epochs=10", "wandb.mode=disabled", f"out_dir={tmp_path}"]
+    # long enough strong stages (1,500 steps each, about 5 s) that the signal lands while one trains: with
+    # 10 epochs everything after the weak stage took under a second and the job could finish first
+    overrides = [*TINY, "strong.train.epochs=300", "strong.train.evals_per_epoch=1", "wandb.mode=disabled", f"out_dir={tmp_path}"]
     slurm = SlurmConfig.from_dict(slurm_section(tmp_path / "submitit"))
     job = submit_run(str(ROOT / "configs" / "w2s_default.yaml"), overrides, slurm, tmp_path / "submitit", "preempt")
     log = tmp_path / "submitit" / f"{job.job_id}_0_log.out"
