@@ -10,24 +10,36 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 FILE_MODE = 0o644  # mkstemp creates 0600 files; caches and run dirs may be shared between users
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+TEMP_SUFFIX = ".tmp"  # every temp file is `.<name>.<random>.tmp`: never mistaken for an output
+
+
+def atomic_write_with(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Call `write(f)` on an unpredictably named temp file next to `path`, then rename it into place.
+
+    The temp is removed on every path out (an error, Ctrl-C), so a folder never keeps one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write_with(path, lambda f: f.write(data))
 
 
 def _finite_or_none(value: Any) -> Any:

@@ -11,6 +11,7 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ class RunConfig:
     strong: RoleConfig | None = field(default_factory=lambda: role("mpnet-base"))  # the strong model (ceiling; students use its model)
 
 
-SECTIONS = ("data", "split", "weak", "strong")  # what a protocol may declare it reads
+SECTIONS = ("data", "split", "weak", "strong")
+DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")  # what a protocol may declare it reads
 
 
 def role(model: str) -> RoleConfig:
@@ -98,10 +100,35 @@ def _parse_overrides(overrides: list[str]) -> list[DictConfig]:
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not key=value")
-    try:
-        return [OmegaConf.from_dotlist([item]) for item in overrides]
-    except OmegaConfBaseException as err:
-        raise ConfigError(_one_line(err)) from err
+    layers = []
+    for item in overrides:
+        try:
+            layers.append(OmegaConf.from_dotlist([item]))
+        except OmegaConfBaseException as err:
+            raise ConfigError(_one_line(err)) from err
+        except Exception as err:  # a YAML value that does not parse (`seeds=[0`)
+            raise ConfigError(f"override {item!r} does not parse: {str(err).splitlines()[0]}") from err
+    return layers
+
+
+_ENV = re.compile(r"\$\{\s*oc\.env\s*:\s*([^,}\s]*)")
+
+
+def refuse_environment(layer: DictConfig, where: str) -> None:
+    """An `${oc.env:VAR}` anywhere is refused: its value would reach the run name, config.yaml,
+    results.json and wandb, and a shared YAML could so publish a secret such as WANDB_API_KEY."""
+    def visit(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                visit(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                visit(v, f"{path}[{i}]")
+        elif isinstance(node, str) and (found := _ENV.search(node)):
+            raise ConfigError(f"{where}: {path} reads environment variable {found.group(1) or '?'} (${{oc.env:...}}); "
+                              f"environment interpolation is refused so no secret reaches run files; pass {path}=<value>")
+
+    visit(OmegaConf.to_container(layer, resolve=False), "")
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -110,6 +137,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
     layers = [_load_yaml(path)] if path else []
     layers += _parse_overrides(overrides or [])
+    for layer, where in zip(layers, ([str(path)] if path else []) + ["command line"] * len(overrides or []), strict=True):
+        refuse_environment(layer, where)
     protocol = RunConfig.protocol
     for layer in layers:
         protocol = layer.get("protocol", protocol)
@@ -167,6 +196,12 @@ def validate(exp: ExperimentConfig) -> None:
         raise ConfigError("seeds is empty; give at least one seed")
     if len(set(run.seeds)) != len(run.seeds):
         raise ConfigError(f"seeds {run.seeds} repeat a seed")
+    if any(not 0 <= s < 2**31 for s in run.seeds):
+        raise ConfigError(f"seeds {run.seeds}: each seed must be in [0, 2^31)")
+    if run.name and (run.name != Path(run.name).name or run.name in (".", "..") or run.name.startswith(("_", "."))):
+        raise ConfigError(f"name={run.name!r} must be one folder name inside out_dir (no '/', not starting with '_' or '.')")
+    if not DEVICE.fullmatch(run.device):
+        raise ConfigError(f"device={run.device!r}; use auto, cpu, cuda or cuda:N")
     for section in ("weak", "strong"):
         _check_parts(getattr(run, section), section)
     _check_parts(exp.protocol, run.protocol)

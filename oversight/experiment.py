@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from oversight.atomic import atomic_write_json
+from oversight.atomic import atomic_write_bytes, atomic_write_json
 from oversight.config import ExperimentConfig, RunConfig, config_to_yaml
 from oversight.data import TextDataset, load_dataset_from_config
+from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
 from oversight.protocols.base import HEADLINE_KEYS
 from oversight.protocols.splits import chain_split
@@ -176,8 +177,11 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
     device = dist.init_distributed(pick_device(run.device))  # joins the process group under torchrun/accelerate
     main = dist.is_main()  # only rank 0 writes the run directory and logs
     if main:
-        (run_dir / "seeds").mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(config_to_yaml(exp))
+        try:
+            (run_dir / "seeds").mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(run_dir / "config.yaml", config_to_yaml(exp).encode())
+        except OSError as err:
+            raise ConfigError(f"cannot write the run directory {run_dir} (out_dir={run.out_dir}): {err.strerror or err}") from err
         (run_dir / "results.json").unlink(missing_ok=True)  # a stale result must never pass for this run's
     configure_matmul(device, run.strong.train.tf32 if run.strong else True)
     tags = [run.protocol] + [f"{role}:{getattr(run, role).model.model}" for role in ("weak", "strong") if getattr(run, role)]
@@ -189,6 +193,9 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
         ws = Workspace(device=device, feature_cache=Path(run.out_dir) / "_features", offline=run.offline, log=logger.log,
                        table=logger.table if main else None, run_dir=run_dir)
         ctx = ExperimentContext(exp, dataset, StageStore(Path(run.out_dir) / "_stages"), ws)
+        for role in (run.weak, run.strong):  # resolve and check the models before any stage runs
+            if role is not None and dataset is not None:
+                ctx.learner(role.model)
         per_seed, headlines = {}, {}
         for seed in run.seeds:
             outcome = spec.run_seed(ctx, seed)

@@ -9,11 +9,13 @@ lock file serializes runs of a sweep that need the same stage, so it is computed
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import shutil
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -22,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from oversight.atomic import strict_json
+from oversight.atomic import TEMP_SUFFIX, atomic_write_bytes, atomic_write_with, strict_json
 from oversight.errors import CacheError, TrainingError
+from oversight.hashing import file_sha256
 from oversight.training import distributed as dist
 
-STAGE_FORMAT = 1  # bump when stage outputs change meaning, to invalidate old caches
+STAGE_FORMAT = 2  # bump when stage outputs change meaning, to invalidate old caches
 
 
 def stage_key(kind: str, spec: dict[str, Any]) -> str:
@@ -52,15 +55,43 @@ class StageResult:
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    np.savez(path, **arrays)
+    atomic_write_with(path, lambda f: np.savez(f, **arrays))
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, KeyError) as err:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise CacheError(f"corrupt stage output {path}: {err}; delete {path.parent} to recompute") from err
+    for name, value in arrays.items():  # np.load hands back a member that is not .npy data as raw bytes
+        if not isinstance(value, np.ndarray):
+            raise CacheError(f"corrupt stage output {path}: member {name!r} is not an array; delete {path.parent} to recompute")
+    return arrays
+
+
+def output_files(folder: Path) -> dict[str, str]:
+    """sha256 of every file a stage wrote (its bookkeeping files aside)."""
+    return {p.name: file_sha256(p) for p in sorted(folder.iterdir())
+            if p.is_file() and p.name not in ("meta.json", ".complete")}
+
+
+def integrity_problem(folder: Path) -> str | None:
+    """Why a completed stage folder cannot be trusted, or None if every recorded file matches."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return f"meta.json unreadable ({type(err).__name__})"
+    files = meta.get("files") if isinstance(meta, dict) else None
+    if not isinstance(files, dict) or not files:
+        return "meta.json records no file hashes"
+    for name, want in files.items():
+        path = folder / str(name)
+        if "/" in str(name) or not path.is_file():
+            return f"{name} is missing"
+        if file_sha256(path) != want:
+            return f"{name} does not match its recorded sha256"
+    return None
 
 
 def check_finite(kind: str, arrays: dict[str, np.ndarray]) -> None:
@@ -74,13 +105,20 @@ def check_finite(kind: str, arrays: dict[str, np.ndarray]) -> None:
 
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path`, opened without following a symlink and without truncating."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise CacheError(f"lock file {path} is a symlink; refusing to follow it (delete it)") from err
+        raise CacheError(f"cannot open lock file {path}: {err.strerror}") from err
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 class StageStore:
@@ -100,11 +138,11 @@ class StageStore:
         # decides, every rank runs `compute` (it has collectives), only rank 0 writes.
         main = dist.is_main()
         with file_lock(self.root / kind / f"{key}.lock") if main else nullcontext():
-            if dist.broadcast_object((final / ".complete").exists() if main else None):
-                return StageResult(kind, key, final, self._read_meta(final), reused=True)
+            if dist.broadcast_object(self._reusable(kind, key) if main else None):
+                return StageResult(kind, key, final, json.loads((final / "meta.json").read_text()), reused=True)
             work = final.with_name(f"{key}.partial")
             if main:
-                if final.exists():  # renamed but never marked complete: untrustworthy
+                if final.exists():  # renamed but never marked complete, or failed its check
                     shutil.rmtree(final)
                 work.mkdir(parents=True, exist_ok=True)
             dist.barrier()
@@ -113,16 +151,20 @@ class StageStore:
             meta = dist.broadcast_object({"kind": kind, "key": key, "spec": spec, **meta})
             if main:
                 save_arrays(work / "arrays.npz", arrays)
-                (work / "meta.json").write_text(strict_json(meta))
-                for leftover in work.glob("*.ckpt"):  # resume checkpoints are useless once complete
+                for leftover in [*work.glob("*.ckpt"), *work.glob(f".*{TEMP_SUFFIX}")]:  # resume state, dead temps
                     leftover.unlink()
+                atomic_write_bytes(work / "meta.json", strict_json({**meta, "files": output_files(work)}).encode())
                 (work / ".complete").touch()
                 os.replace(work, final)  # atomic: the stage appears whole or not at all
             dist.barrier()  # the others read the stage's files only once they are in place
         return StageResult(kind, key, final, meta, reused=False)
 
-    def _read_meta(self, path: Path) -> dict[str, Any]:
-        try:
-            return json.loads((path / "meta.json").read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise CacheError(f"corrupt stage metadata {path / 'meta.json'}: {err}; delete {path} to recompute") from err
+    def _reusable(self, kind: str, key: str) -> bool:
+        """A completed stage whose files all match their hashes; a failing one is announced (and recomputed)."""
+        final = self.path(kind, key)
+        if not (final / ".complete").exists():
+            return False
+        problem = integrity_problem(final)
+        if problem is not None:
+            print(f"warning: stage {kind}/{key}: {problem}; recomputing it", flush=True)
+        return problem is None

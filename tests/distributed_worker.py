@@ -37,7 +37,7 @@ def main(out: Path) -> None:
     state = train(model, source, train_idx, targets, cfg, seed=0, device=device, log=logged.append)
     probs = predict(model, source, test_idx, 64, device)
     out.mkdir(parents=True, exist_ok=True)
-    torch.save({"world_size": dist.world_size(), "rank": dist.rank(), "weights": model.state_dict(), "probs": probs,
+    torch.save({"world_size": dist.world_size(), "rank": dist.rank(), "weights": model.state_dict(), "probs": torch.from_numpy(probs),
                 "history": state.history, "kept_step": state.best_step, "logged": logged}, out / f"rank{dist.rank()}.pt")
     if torch.distributed.is_initialized():  # a live gloo group at exit can abort the process ("terminate called ...")
         torch.distributed.destroy_process_group()

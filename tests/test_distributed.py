@@ -26,7 +26,7 @@ def launch(prefix: list[str], out: Path, env: dict | None = None) -> list[dict]:
     result = subprocess.run([*prefix, WORKER, str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT,
                             env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
     assert result.returncode == 0, result.stderr[-3000:]
-    return [torch.load(p, weights_only=False) for p in sorted(out.glob("rank*.pt"))]
+    return [torch.load(p, weights_only=True) for p in sorted(out.glob("rank*.pt"))]
 
 
 @pytest.fixture(scope="module")

@@ -107,10 +107,11 @@ def test_offline_from_environment(monkeypatch):
         resolve_model("pythia-70m")  # registered but no package ships it
 
 
-def test_online_returns_hub_id_without_network():
-    r = resolve_model("gpt2", offline=False)
-    assert (r.path, r.local, r.spec.family) == ("openai-community/gpt2", False, "decoder")
-    assert resolve_model("someone/some-model", offline=False).path == "someone/some-model"
+def test_online_without_a_network_is_one_line_naming_the_model():
+    # online, a hub id is pinned to its commit and downloaded before any stage; here the hub is unreachable
+    with pytest.raises(ModelError, match="'openai-community/gpt2' at revision 'step1' cannot be fetched from the hub") as err:
+        resolve_model("gpt2", offline=False, revision="step1")
+    assert "\n" not in str(err.value)
 
 
 def test_offline_finds_hf_cache_snapshot(tmp_path, monkeypatch):
@@ -124,8 +125,29 @@ def test_offline_finds_hf_cache_snapshot(tmp_path, monkeypatch):
     (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
     r = resolve_model("someone/cached-model", offline=True)
-    assert r.local and Path(r.path) == snapshot
+    assert r.local and Path(r.path) == snapshot and r.identity == f"hub:someone/cached-model@{'0' * 40}"
     AutoModel.from_pretrained(r.path)
+    # a second revision (a training checkpoint, as Pythia publishes them) is its own model
+    step = snapshot.with_name("1" * 40)
+    shutil.copytree(snapshot, step)
+    (snapshot.parents[1] / "refs" / "step1000").write_text("1" * 40)
+    at_step = resolve_model("someone/cached-model", offline=True, revision="step1000")
+    assert Path(at_step.path) == step and at_step.identity.endswith("@" + "1" * 40)
+    with pytest.raises(ModelError, match="at revision 'step2000'"):
+        resolve_model("someone/cached-model", offline=True, revision="step2000")
+
+
+def test_local_model_identity_is_its_content(tmp_path, monkeypatch):
+    monkeypatch.setenv("OVERSIGHT_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "model"
+    shutil.copytree(resolve_model("minilm-l6").path, folder)
+    before = resolve_model(str(folder)).identity
+    assert before.startswith("sha256:") and resolve_model(str(folder)).identity == before  # stable (and cached)
+    shutil.rmtree(folder)
+    shutil.copytree(resolve_model("minilm-l3").path, folder)  # another model in the same place
+    assert resolve_model(str(folder)).identity != before
+    with pytest.raises(ModelError, match="applies to hub ids"):
+        resolve_model(str(folder), revision="main")
 
 
 def test_local_directory_resolves_to_itself(tmp_path):

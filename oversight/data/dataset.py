@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,28 @@ from oversight.errors import DataError
 MAX_CLASSES = 20
 
 _INT = re.compile(r"-?\d+")
+_WHOLE_FLOAT = re.compile(r"(-?\d+)\.0+")
+_MISSING = ("", "nan")
+
+
+def label_value(name: str, row: int, value: Any, column: str) -> Any:
+    """A raw label made comparable across file formats, or a DataError naming the file row.
+
+    None, NaN and "" (or "nan") are missing, which is an error: a class called 'nan' would be
+    trained on silently. A whole float and its integer are one class (`1.0` is `1`, also as text
+    from a CSV); lists and mappings are not labels.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and (whole := _WHOLE_FLOAT.fullmatch(value.strip())):
+        return whole.group(1)
+    missing = value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and value.strip().lower() in _MISSING)
+    if missing:
+        raise DataError(f"{name}: row {row} has no value in label column {column!r} ({value!r})")
+    if isinstance(value, (list, tuple, dict)):
+        raise DataError(f"{name}: row {row} of label column {column!r} is a {type(value).__name__}, not a label")
+    return value
 
 
 def sort_label_values(values: Sequence[str]) -> list[str]:

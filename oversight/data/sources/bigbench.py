@@ -22,8 +22,9 @@ from typing import Any
 from oversight.atomic import atomic_write_bytes
 from oversight.data.catalog import DATASETS, DataConfig
 from oversight.data.dataset import TextDataset
-from oversight.data.sources.pypi import cache_root, release_file
+from oversight.data.sources.pypi import release_file
 from oversight.errors import ConfigError, DataError
+from oversight.paths import cache_root
 
 log = logging.getLogger(__name__)
 

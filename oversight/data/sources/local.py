@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight.data.catalog import DATASETS, DataConfig
-from oversight.data.dataset import TextDataset
+from oversight.data.dataset import TextDataset, label_value
 from oversight.errors import ConfigError, DataError
 
 PAIR_SEP = " [SEP] "
@@ -44,7 +44,15 @@ def _strings(name: str, values: list[Any], column: str) -> list[str]:
     for i, v in enumerate(values):
         if not isinstance(v, str):
             raise DataError(f"{name}: row {i} of column {column!r} is {v!r}, not a string")
+        if not v.strip():
+            raise DataError(f"{name}: row {i} of column {column!r} is empty")
     return values
+
+
+def _same_lengths(name: str, table: dict[str, list[Any]]) -> None:
+    lengths = {k: len(v) for k, v in table.items()}
+    if len(set(lengths.values())) > 1:
+        raise DataError(f"{name}: columns have unequal lengths ({', '.join(f'{k}: {n}' for k, n in lengths.items())})")
 
 
 def map_columns(name: str, table: dict[str, list[Any]], cfg: ColumnsConfig, classes: list[str] | None = None) -> TextDataset:
@@ -52,15 +60,14 @@ def map_columns(name: str, table: dict[str, list[Any]], cfg: ColumnsConfig, clas
     knows (a hub ClassLabel); `cfg.label_names` overrides it; else sorted unique labels."""
     if not any(table.values()):
         raise DataError(f"{name} has no rows")
+    _same_lengths(name, table)
     texts = _strings(name, _column(name, table, cfg.text_column, "text_column"), cfg.text_column)
     raw = _column(name, table, cfg.label_column, "label_column")
     if cfg.text_pair_column:
         pair = _column(name, table, cfg.text_pair_column, "text_pair_column")
         pair = _strings(name, pair, cfg.text_pair_column)
         texts = [a + PAIR_SEP + b for a, b in zip(texts, pair, strict=True)]
-    for i, v in enumerate(raw):
-        if v is None or v == "":
-            raise DataError(f"{name}: row {i} has no value in label column {cfg.label_column!r}")
+    raw = [label_value(name, i, v, cfg.label_column) for i, v in enumerate(raw)]
     if classes and all(isinstance(v, int) for v in raw):
         if min(raw) < 0:  # hub datasets mark unlabeled rows (test splits) with -1
             raise DataError(f"{name}: label column {cfg.label_column!r} holds -1 (unlabeled rows)")
@@ -81,7 +88,25 @@ def _rows_to_table(rows: list[Any], path: Path) -> dict[str, list[Any]]:
 
 
 def read_table(path: Path) -> dict[str, list[Any]]:
-    """A file as {column: values}; the format follows the file name's suffix."""
+    """A file as {column: values}; the format follows the file name's suffix.
+
+    An unreadable file (not UTF-8, empty, not the format its suffix says) is a one-line DataError.
+    """
+    try:
+        return _read_table(path)
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not UTF-8 text (bad byte at offset {err.start})") from err
+    except (json.JSONDecodeError, csv.Error) as err:
+        raise DataError(f"{path} cannot be parsed: {err}") from err
+    except OSError as err:
+        raise DataError(f"{path} cannot be read: {err.strerror or err}") from err
+    except Exception as err:  # pyarrow's errors (an empty or non-parquet file) share no base class we import
+        if type(err).__module__.startswith("pyarrow"):
+            raise DataError(f"{path} is not a readable parquet file: {str(err).splitlines()[0]}") from err
+        raise
+
+
+def _read_table(path: Path) -> dict[str, list[Any]]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         rows = []

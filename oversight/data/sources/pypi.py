@@ -19,15 +19,11 @@ from urllib.parse import urldefrag, urljoin
 
 from oversight.atomic import FILE_MODE
 from oversight.errors import DataError
+from oversight.paths import cache_root
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INDEX = "https://pypi.org/simple"
-
-
-def cache_root() -> Path:
-    """`$OVERSIGHT_CACHE`, else `~/.cache/oversight`."""
-    return Path(os.environ.get("OVERSIGHT_CACHE") or Path.home() / ".cache" / "oversight")
 
 
 class _Links(HTMLParser):

@@ -1,0 +1,188 @@
+"""Corrupt, forge or plant files in a finished tiny run's cache, rerun, and check what comes out.
+
+Every fault ends one of two ways: the damaged file is found by its recorded sha256 (or its
+dtype/shape/finiteness, for features), announced in one line and recomputed, so the results
+are byte for byte those of the clean run; or the run stops with one `error:` line naming the
+file and exit 2. Never a traceback, never a silently different number, never code from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from fault_helpers import TINY, cli, copy_tree, one_error_line, results_bytes, run_dir, stage_dir
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("clean")
+    code, stdout, stderr = cli("run", *TINY, f"out_dir={out}")
+    assert code == 0, stderr[-3000:]
+    return out
+
+
+@pytest.fixture
+def damaged(clean, tmp_path) -> Path:
+    return copy_tree(clean, tmp_path / "out")
+
+
+def rerun(out: Path) -> tuple[int, str, str]:
+    return cli("run", *TINY, f"out_dir={out}")
+
+
+def features_file(out: Path) -> Path:
+    """The first feature matrix, with the stages dropped so the rerun has to read it."""
+    shutil.rmtree(out / "_stages")
+    return sorted((out / "_features").glob("*.npy"))[0]
+
+
+def zeroed(path: Path) -> None:
+    path.write_bytes(b"\0" * path.stat().st_size)
+
+
+def garbled(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = os.urandom(64)
+    path.write_bytes(bytes(data))
+
+
+def forged_probs(path: Path) -> None:  # a valid npz whose predictions were swapped for the gold answers' opposite
+    arrays = dict(np.load(path))
+    arrays["test_probs"] = arrays["test_probs"][:, ::-1].copy()
+    np.savez(path, **arrays)
+
+
+RECOMPUTED = {  # fault → (file it damages, what the warning says)
+    "weak model.pt replaced by {}": (lambda o: torch.save({}, stage_dir(o, "weak") / "model.pt"), "model.pt does not match"),
+    "weak model.pt truncated": (lambda o: (p := stage_dir(o, "weak") / "model.pt").write_bytes(p.read_bytes()[:100]), "model.pt does not match"),
+    "ceiling test_probs forged in a valid npz": (lambda o: forged_probs(stage_dir(o, "ceiling") / "arrays.npz"), "arrays.npz does not match"),
+    "labels arrays.npz not a zip": (lambda o: (stage_dir(o, "labels") / "arrays.npz").write_bytes(b"garbage"), "arrays.npz does not match"),
+    "student meta.json holds null": (lambda o: (stage_dir(o, "student") / "meta.json").write_text("null"), "meta.json records no file hashes"),
+    "ceiling meta.json not JSON": (lambda o: (stage_dir(o, "ceiling") / "meta.json").write_text("{"), "meta.json unreadable"),
+    "weak stage missing .complete": (lambda o: (stage_dir(o, "weak") / ".complete").unlink(), None),
+    "features garbled": (lambda o: garbled(features_file(o)), "does not match its recorded sha256"),
+    "features zeroed": (lambda o: zeroed(features_file(o)), "does not match its recorded sha256"),
+    "features bad .npy header": (lambda o: features_file(o).write_bytes(b"\x93NUMPY\x01\x00{'descr': '<f4', 'fortran_order': Fal"), "does not match"),
+    "features sha256 missing": (lambda o: features_file(o).with_suffix(".sha256").unlink(), "no recorded sha256"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(RECOMPUTED))
+def test_damaged_file_is_announced_and_recomputed_to_identical_results(clean, damaged, fault):
+    damage, warning = RECOMPUTED[fault]
+    damage(damaged)
+    code, stdout, stderr = rerun(damaged)
+    assert code == 0, stderr[-3000:]
+    if warning:
+        assert [line for line in stdout.splitlines() if line.startswith("warning:") and warning in line], stdout[-3000:]
+    assert results_bytes(damaged) == results_bytes(clean)
+
+
+def rehash(stage: Path) -> None:
+    """Forge meta.json to match the current files: what a writer to the cache could do."""
+    meta = json.loads((stage / "meta.json").read_text())
+    from oversight.stages import output_files
+
+    meta["files"] = output_files(stage)
+    (stage / "meta.json").write_text(json.dumps(meta))
+
+
+def test_weights_that_do_not_fit_the_model_are_an_error_even_with_forged_hashes(damaged):
+    weak = stage_dir(damaged, "weak")
+    torch.save({}, weak / "model.pt")  # loaded with strict=False, this gave an untrained head (acc 0.77 → 0.52)
+    rehash(weak)
+    for labels in (damaged / "_stages" / "labels").iterdir():  # so the weak model must be loaded again
+        labels.unlink() if labels.is_file() else shutil.rmtree(labels)
+    line = one_error_line(*rerun(damaged)[::2])
+    assert f"weights file {weak / 'model.pt'} does not fit the model (missing" in line
+    assert not (run_dir(damaged) / "results.json").exists()
+
+
+class Planted:
+    """A pickle that would create a file when unpickled (what a malicious cache file does)."""
+
+    marker = ""
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_planted_pickle_in_a_resume_checkpoint_never_runs(clean, damaged, tmp_path):
+    ceiling = stage_dir(damaged, "ceiling")
+    partial = ceiling.with_name(ceiling.name + ".partial")
+    shutil.rmtree(ceiling)
+    partial.mkdir()
+    Planted.marker = str(tmp_path / "pwned")
+    torch.save({"model": Planted()}, partial / "train.ckpt", pickle_module=pickle)
+    code, stdout, stderr = rerun(damaged)
+    assert code == 0, stderr[-3000:]
+    assert not (tmp_path / "pwned").exists()
+    assert "resume checkpoint" in stdout and "discarded" in stdout and "training restarts" in stdout
+    assert results_bytes(damaged) == results_bytes(clean)
+
+
+def test_garbled_resume_checkpoint_restarts_training_instead_of_sticking(clean, damaged):
+    student = stage_dir(damaged, "student")
+    partial = student.with_name(student.name + ".partial")
+    shutil.rmtree(student)
+    partial.mkdir()
+    (partial / "train.ckpt").write_bytes(os.urandom(4096))
+    code, stdout, stderr = rerun(damaged)
+    assert code == 0 and "discarded" in stdout, stderr[-3000:]
+    assert results_bytes(damaged) == results_bytes(clean)
+
+
+def test_symlinked_lock_is_refused_and_its_target_untouched(damaged, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    lock = next((damaged / "_stages" / "weak").glob("*.lock"))
+    lock.unlink()
+    lock.symlink_to(victim)
+    line = one_error_line(*rerun(damaged)[::2])
+    assert f"lock file {lock} is a symlink" in line
+    assert victim.read_text() == "precious"
+
+
+def test_finished_stages_hold_no_temps_or_checkpoints_and_record_every_file(clean):
+    for stage in (clean / "_stages").glob("*/*"):
+        if stage.is_dir():
+            names = {p.name for p in stage.iterdir()}
+            assert not [n for n in names if n.endswith((".tmp", ".ckpt"))], stage
+            recorded = json.loads((stage / "meta.json").read_text())["files"]
+            assert set(recorded) == names - {"meta.json", ".complete"}
+    assert not list(clean.rglob("*.tmp"))
+
+
+def test_replacing_a_local_model_folder_recomputes_its_features(tmp_path):
+    from oversight.models import resolve_model
+
+    folder = tmp_path / "model"
+    copy_tree(Path(resolve_model("minilm-l3").path), folder)
+    args = [*TINY, f"weak.model.model={folder}", f"out_dir={tmp_path / 'out'}"]
+    assert cli("run", *args)[0] == 0
+    shutil.rmtree(folder)
+    copy_tree(Path(resolve_model("minilm-l6").path), folder)  # another model under the same path
+    code, stdout, _ = cli("run", *args)
+    weak = [line for line in stdout.splitlines() if "] weak " in line]
+    assert code == 0 and weak and " done " in weak[0]  # retrained on the new weights, not reused by name
+    # keyed by content: the folder now holds MiniLM-L6, so its features are the strong model's (no third file)
+    assert len(list((tmp_path / "out" / "_features").glob("*.npy"))) == 2
+
+
+def test_unreadable_stage_file_read_directly_names_it(clean):
+    from oversight.errors import CacheError
+    from oversight.stages import load_arrays
+
+    bad = clean.parent / "bad.npz"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("x.npy", b"not an array")
+    with pytest.raises(CacheError, match=f"corrupt stage output {bad}"):
+        load_arrays(bad)
