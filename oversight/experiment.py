@@ -227,6 +227,8 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
         if spec.summary_table is not None:
             print(spec.summary_table(summary))
         print(f"results: {run_dir / 'results.json'}")
+        logger.finish(0)
         return results
-    finally:
-        logger.finish()
+    except BaseException as err:  # an error or Ctrl-C: the wandb run is marked failed, not left `running`
+        logger.finish(130 if isinstance(err, KeyboardInterrupt) else 1)
+        raise

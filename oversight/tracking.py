@@ -2,17 +2,25 @@
 
 wandb runs offline unless an API key is configured (mode=auto), so nothing needs a server; the
 local JSONL is the source of truth tests and `compare` read. Only the main process logs.
+
+Resumes: a run directory is one wandb run however often it is restarted (its id is kept in
+`<run>/wandb_id` and every attempt resumes it), and an attempt that fails or is interrupted
+finishes it with a non-zero exit code, so the dashboard shows it failed instead of `running`.
+Each `metrics.jsonl` record carries its attempt number; a training step an interrupted attempt
+already logged (resumed training replays the steps since its last checkpoint) is not logged twice.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oversight.atomic import strict_json
+from oversight.atomic import atomic_write_bytes, strict_json
 from oversight.errors import ConfigError
 
 WANDB_MODES = ("auto", "online", "offline", "disabled")
@@ -46,18 +54,25 @@ class RunLogger:
         self.wandb_run = None
         if not enabled:
             return
+        self.attempt, self._logged_steps = earlier_attempts(self.jsonl)
+        self.attempt += 1
+        close_cut_line(self.jsonl)
         mode = resolve_mode(cfg.mode)
         if mode != "disabled":
             import wandb
 
             self.wandb_run = wandb.init(project=cfg.project, entity=cfg.entity or None, name=name, group=cfg.group or None,
                                         tags=sorted(set(tags + list(cfg.tags))), config=config, dir=str(self.run_dir),
-                                        mode=mode, reinit="finish_previous")
+                                        mode=mode, reinit="finish_previous", id=run_id(self.run_dir), resume="allow")
 
     def log(self, metrics: dict[str, Any], stage: str = "") -> None:
         if not self.enabled:
             return
-        record = {"time": time.time(), "stage": stage, **metrics}
+        if "step" in metrics:
+            if (stage, metrics["step"]) in self._logged_steps:
+                return  # replayed by resumed training; an earlier attempt recorded it
+            self._logged_steps.add((stage, metrics["step"]))
+        record = {"time": time.time(), "attempt": self.attempt, "stage": stage, **metrics}
         with open(self.jsonl, "a") as f:
             f.write(strict_json(record, indent=None) + "\n")
         if self.wandb_run is not None:
@@ -79,7 +94,51 @@ class RunLogger:
     def wandb_dir(self) -> str | None:
         return None if self.wandb_run is None else str(Path(self.wandb_run.dir).parent)
 
-    def finish(self) -> None:
+    def finish(self, exit_code: int = 0) -> None:
+        """Close the wandb run; a non-zero `exit_code` (an error, Ctrl-C) marks it failed."""
         if self.wandb_run is not None:
-            self.wandb_run.finish()
+            self.wandb_run.finish(exit_code=exit_code)
             self.wandb_run = None
+
+
+def run_id(run_dir: Path) -> str:
+    """The wandb run id of this run directory, created on its first attempt."""
+    path = Path(run_dir) / "wandb_id"
+    try:
+        existing = path.read_text().strip()
+    except OSError:
+        existing = ""
+    if existing.isalnum():
+        return existing
+    new = secrets.token_hex(8)
+    atomic_write_bytes(path, new.encode())
+    return new
+
+
+def close_cut_line(jsonl: Path) -> None:
+    """End a last line a killed attempt left unfinished, so the next record starts on its own line."""
+    try:
+        with open(jsonl, "rb+") as f:
+            if f.seek(0, os.SEEK_END) and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n":
+                f.write(b"\n")
+    except FileNotFoundError:
+        pass
+
+
+def earlier_attempts(jsonl: Path) -> tuple[int, set[tuple[str, Any]]]:
+    """(last attempt number, the (stage, step) pairs already logged) of an existing metrics.jsonl."""
+    attempt, steps = 0, set()
+    try:
+        lines = jsonl.read_text().splitlines()
+    except OSError:
+        return attempt, steps
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a kill
+        if isinstance(record, dict):
+            attempt = max(attempt, int(record.get("attempt", 1)))
+            if "step" in record:
+                steps.add((record.get("stage", ""), record["step"]))
+    return attempt, steps

@@ -186,3 +186,14 @@ def test_unreadable_stage_file_read_directly_names_it(clean):
         z.writestr("x.npy", b"not an array")
     with pytest.raises(CacheError, match=f"corrupt stage output {bad}"):
         load_arrays(bad)
+
+
+def test_metrics_line_cut_by_a_kill_does_not_swallow_the_next_attempt(tmp_path):
+    from oversight.tracking import RunLogger, WandbConfig
+
+    (tmp_path / "metrics.jsonl").write_text('{"attempt": 1, "stage": "s", "step": 1, "x": 1}\n{"attempt": 1, "sta')
+    logger = RunLogger(tmp_path, WandbConfig(mode="disabled"), "r", {}, [])
+    logger.log({"step": 1, "x": 1}, "s")  # replayed by a resumed stage: already recorded
+    logger.log({"step": 2, "x": 2}, "s")
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["attempt"] == 2 and json.loads(lines[2])["step"] == 2

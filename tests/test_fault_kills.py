@@ -11,6 +11,7 @@ already present, which the test refuses.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import signal
 import subprocess
@@ -45,8 +46,8 @@ def clean(tmp_path_factory) -> bytes:
     return results_bytes(out)
 
 
-def kill_when(out: Path, pattern: str, timeout: float = 240) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "oversight.cli", "run", *ARGS, f"out_dir={out}"], stdout=subprocess.DEVNULL,
+def kill_when(out: Path, pattern: str, args: list[str] = ARGS, timeout: float = 240) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "oversight.cli", "run", *args, f"out_dir={out}"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + timeout
     try:
@@ -69,3 +70,35 @@ def test_kill_9_then_rerun_gives_the_clean_result_byte_for_byte(clean, phase, tm
     assert results_bytes(out) == clean
     assert not list(out.rglob("*.partial")) and not list(out.rglob(".*.tmp"))
     assert (run_dir(out) / "config.yaml").is_file()
+
+
+def wandb_state(run: Path) -> dict:
+    shown = subprocess.run([str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--summary", "--json", str(run)],
+                           capture_output=True, text=True, check=True)
+    return json.loads(shown.stdout)
+
+
+def test_a_killed_run_stays_one_wandb_run_and_logs_each_step_once(tmp_path):
+    out = tmp_path / "out"
+    args = [a for a in ARGS if not a.startswith("wandb.")] + ["wandb.mode=offline"]
+    kill_when(out, PHASES["ceiling training"], args)
+    code, _, stderr = cli("run", *args, f"out_dir={out}")
+    assert code == 0, stderr[-3000:]
+    run = run_dir(out)
+    attempts = sorted((run / "wandb").glob("offline-run-*"))
+    run_id = (run / "wandb_id").read_text()
+    assert len(attempts) == 2 and all(a.name.endswith(run_id) for a in attempts)  # `wandb sync` merges them into one run
+    assert wandb_state(attempts[-1])["state"] == "finished"
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]  # every line whole
+    assert {r["attempt"] for r in records} == {1, 2}
+    steps = [(r["stage"], r["step"]) for r in records if "step" in r]
+    assert len(steps) == len(set(steps)) and any(stage.endswith("/ceiling") for stage, _ in steps)
+
+
+def test_a_failed_run_is_marked_failed_in_wandb(tmp_path):
+    code, _, _ = cli("run", *[a for a in ARGS if not a.startswith(("wandb.", "strong.train.epochs"))], "wandb.mode=offline",
+                     "strong.train.lr=1e10", "strong.train.epochs=10", f"out_dir={tmp_path}")
+    assert code == 2
+    (attempt,) = (run_dir(tmp_path) / "wandb").glob("offline-run-*")
+    state = wandb_state(attempt)
+    assert (state["state"], state["exit_code"]) == ("failed", 1)
