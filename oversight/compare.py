@@ -10,15 +10,15 @@ loss; accuracy bars) to `<out_dir>/_compare/<name>/`.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from oversight.atomic import strict_json
+from oversight.atomic import atomic_write_bytes, strict_json
+from oversight.config import read_yaml
 from oversight.errors import ConfigError
 
 METRICS = ("weak_acc", "ceiling_acc", "student_acc", "pgr")
@@ -50,8 +50,8 @@ def _number(x: Any) -> float:
 def _load_run(run_dir: Path) -> RunSummary | None:
     try:
         results = json.loads((run_dir / "results.json").read_text())
-        config = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
-    except (OSError, json.JSONDecodeError, yaml.YAMLError):
+        config = read_yaml(run_dir / "config.yaml")
+    except (OSError, json.JSONDecodeError, ConfigError):
         return None
     if not results.get("complete"):
         return None
@@ -181,7 +181,7 @@ def log_table(title: str, runs: list[RunSummary], out: Path) -> None:
     """One wandb run in the sweep's group holding the transfer table, so the dashboard shows it."""
     from oversight.tracking import RunLogger, WandbConfig
 
-    cfg = yaml.safe_load((runs[0].path / "config.yaml").read_text()).get("wandb", {})  # same project as the runs
+    cfg = read_yaml(runs[0].path / "config.yaml").get("wandb", {})  # same project as the runs
     wandb_cfg = WandbConfig(mode=cfg.get("mode", "auto"), project=cfg.get("project", "oversight"), entity=cfg.get("entity", ""),
                             group=title)
     logger = RunLogger(out, wandb_cfg, f"{title}-compare", {"runs": [r.name for r in runs]}, ["sweep-table", f"sweep:{title}"])
@@ -199,10 +199,11 @@ def compare(target: str, out_dir: str | Path = "runs", log_wandb: bool = False) 
     out.mkdir(parents=True, exist_ok=True)
     print(format_compare(title, runs))
     columns, rows = table_rows(runs)
-    with open(out / "compare.csv", "w", newline="") as f:
-        csv.writer(f).writerows([columns, *rows])
-    (out / "compare.json").write_text(strict_json([{"name": r.name, "weak": r.weak, "strong": r.strong, "loss": r.loss,
-                                                     "summary": r.summary} for r in runs]))
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows([columns, *rows])
+    atomic_write_bytes(out / "compare.csv", text.getvalue().encode())
+    atomic_write_bytes(out / "compare.json", strict_json([{"name": r.name, "weak": r.weak, "strong": r.strong, "loss": r.loss,
+                                                           "summary": r.summary} for r in runs]).encode())
     plot_pgr_vs_size(runs, "strong", out / "pgr_vs_strong_size.png")
     plot_pgr_vs_size(runs, "weak", out / "pgr_vs_weak_size.png")
     plot_accuracy_bars(runs, out / "accuracy.png")

@@ -82,6 +82,11 @@ def _one_line(err: OmegaConfBaseException) -> str:
     return f"bad value for config key '{key}': {msg}" if key else msg
 
 
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A YAML file of settings as a plain dict, unresolved: the one YAML reader of configs, sweeps and run dirs."""
+    return OmegaConf.to_container(_load_yaml(path), resolve=False)
+
+
 def _load_yaml(path: str | Path) -> DictConfig:
     path = Path(path)
     if not path.is_file():

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from oversight.atomic import atomic_write_json
+from oversight.config import read_yaml
 from oversight.errors import ConfigError
 from oversight.launch.slurm import SlurmConfig
 
@@ -50,10 +49,7 @@ def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> Sw
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"sweep file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"cannot parse {path}: {str(err).splitlines()[0]}") from err
+    raw = read_yaml(path)
     unknown = sorted(set(raw) - set(SWEEP_KEYS))
     if unknown:
         raise ConfigError(f"unknown sweep key '{unknown[0]}' in {path}; sweep keys are {', '.join(SWEEP_KEYS)}")

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from oversight.atomic import atomic_write_bytes
 from oversight.bench.flops import matmul_dtype, matmul_flops_per_second, sync
 from oversight.bench.hf import trainer_training
 from oversight.bench.naive import naive_labelling, naive_training
@@ -135,6 +136,6 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
     if cfg.profile:
         log(format_profile(results["profile"]))
     if out is not None:
-        out.write_text(json.dumps(results, indent=2, default=float))
+        atomic_write_bytes(out, json.dumps(results, indent=2, default=float).encode())
         log(f"wrote {out}")
     return results

@@ -49,13 +49,16 @@ class SlurmConfig:
 
 def split_slurm_overrides(overrides: list[str]) -> tuple[list[str], dict[str, Any]]:
     """`slurm.key=value` items go to SlurmConfig; the rest stay run overrides."""
-    import yaml
+    from omegaconf import OmegaConf
 
     rest, slurm = [], {}
     for item in overrides:
         if item.startswith("slurm.") and "=" in item:
             key, value = item[len("slurm."):].split("=", 1)
-            slurm[key] = yaml.safe_load(value)
+            try:
+                slurm[key] = OmegaConf.to_container(OmegaConf.from_dotlist([f"v={value}"]))["v"]
+            except Exception as err:  # the same parser as every other override
+                raise ConfigError(f"override {item!r} does not parse: {str(err).splitlines()[0]}") from err
         else:
             rest.append(item)
     return rest, slurm

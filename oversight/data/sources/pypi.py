@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin
 
-from oversight.atomic import FILE_MODE
+from oversight.atomic import atomic_write_with
 from oversight.errors import DataError
 from oversight.paths import cache_root
 
@@ -57,22 +56,20 @@ def find_release_url(project: str, filename: str, index: str = DEFAULT_INDEX) ->
 
 def download_verified(url: str, sha256: str, dest: Path) -> None:
     """Stream `url` into `dest`, hashing on the way; a mismatch leaves nothing behind."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    digest = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
+
+    def stream(out) -> None:
+        digest = hashlib.sha256()
+        with urllib.request.urlopen(url, timeout=60) as resp:
             while chunk := resp.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != sha256:
             raise DataError(f"sha256 mismatch for {url}: got {digest.hexdigest()}, index says {sha256}")
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, dest)
+
+    try:
+        atomic_write_with(dest, stream)
     except (urllib.error.URLError, OSError) as e:
         raise DataError(f"download of {url} failed: {e}") from e
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def release_file(project: str, filename: str, index: str | None = None) -> Path:
