@@ -26,8 +26,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Flags and `key=value` overrides in any order: `run X --print-config seeds=[0]` as well as
+    `run X seeds=[0] --print-config`. argparse stops a positional list at the first flag; what it
+    leaves over is taken as more overrides when it has the form key=value."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    extra = [item for item in rest if "=" in item and not item.startswith("-")]
+    unknown = [item for item in rest if item not in extra]
+    if unknown or (extra and not hasattr(args, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
+    if extra:
+        args.overrides = [*args.overrides, *extra]
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         return args.func(args)

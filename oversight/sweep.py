@@ -42,7 +42,7 @@ class SweepConfig:
     out_dir: str = ""  # shared by all runs ("" = the base config's out_dir)
     slurm: SlurmConfig = field(default_factory=SlurmConfig)  # used with --launcher slurm
     path: str = ""  # where the sweep file was read from
-    extra: list[str] = field(default_factory=list)  # overrides given on the command line (sent along to SLURM jobs)
+    extra: list[str] = field(default_factory=list)  # command-line overrides: applied last, so they win over the file
 
 
 def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> SweepConfig:
@@ -64,7 +64,7 @@ def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> Sw
             raise ConfigError(f"sweep axis '{axis}' must be a non-empty list")
     slurm = SlurmConfig.from_dict(raw.get("slurm") or {})
     return SweepConfig(name=str(raw.get("name") or path.stem), base=str(base), seeds=raw.get("seeds"),
-                       overrides=[*(raw.get("overrides") or []), *(extra_overrides or [])], grid=grid,
+                       overrides=list(raw.get("overrides") or []), grid=grid,
                        out_dir=str(raw.get("out_dir") or ""), slurm=slurm, path=str(path.resolve()),
                        extra=list(extra_overrides or []))
 
@@ -112,7 +112,7 @@ def expand(sweep: SweepConfig) -> list[SweepRun]:
         parts = [f"{labels[a]}={label}" for a, (label, _) in zip(axes, combo)]
         name = "__".join([sweep.name, *parts])
         settings = {k: v for _, point in combo for k, v in point.items()}
-        overrides = [*common, *(f"{k}={_value(v)}" for k, v in settings.items()), f"name={name}",
+        overrides = [*common, *(f"{k}={_value(v)}" for k, v in settings.items()), *sweep.extra, f"name={name}",
                      f"wandb.group={sweep.name}"]
         runs.append(SweepRun(name=name, axes={a: combo[i][0] for i, a in enumerate(axes)}, overrides=overrides))
     names = [r.name for r in runs]

@@ -64,3 +64,14 @@ def test_a_ceiling_that_does_not_beat_weak_prints_pgr_undefined(tmp_path):
     summary = json.loads(results.read_text())["summary"]  # strict JSON: json.loads refuses nothing here
     assert summary["pgr"]["mean"] is None and summary["pgr"]["undefined_seeds"] == [0]
     assert "NaN" not in results.read_text()
+
+
+def test_flags_and_overrides_in_any_order():
+    for args in (["configs/w2s_default.yaml", "--print-config", "seeds=[4]", "split.test=500"],
+                 ["--print-config", "configs/w2s_default.yaml", "seeds=[4]", "split.test=500"],
+                 ["configs/w2s_default.yaml", "seeds=[4]", "--print-config", "split.test=500"]):
+        shown = run_cli("run", *args)
+        assert shown.returncode == 0, shown.stderr[-2000:]
+        assert "- 4\n" in shown.stdout and "test: 500" in shown.stdout
+    bad = run_cli("run", "configs/w2s_default.yaml", "--print-config", "stray")
+    assert bad.returncode == 2 and "unrecognized arguments: stray" in bad.stderr

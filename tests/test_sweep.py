@@ -112,3 +112,18 @@ def test_compare_prints_the_table_and_writes_plots(swept):
 def test_compare_of_nothing_is_a_one_line_error(tmp_path):
     result = oversight("compare", "no_such_sweep", "--out-dir", str(tmp_path), check=False)
     assert result.returncode == 2 and "neither a runs directory nor a sweep" in result.stderr
+
+
+def test_command_line_overrides_win_over_the_sweep_file_in_any_position(tmp_path):
+    from oversight.sweep import load_run_config
+
+    path = write_sweep(tmp_path / "s.yaml", seeds=[0, 1, 2], out_dir=str(tmp_path / "file-out"),
+                       overrides=["split.test=900"], grid={"w2s.student.loss.name": ["xent", "logconf"]})
+    cli_out = tmp_path / "cli-out"
+    for args in (["--dry-run", "seeds=[0]", f"out_dir={cli_out}"], ["seeds=[0]", "--dry-run", f"out_dir={cli_out}"]):
+        shown = oversight("sweep", str(path), *args).stdout
+        assert "2 runs" in shown and shown.count("seeds=[0]") == 2
+    sweep = load_sweep(path, ["seeds=[0]", f"out_dir={cli_out}", "split.test=500"])
+    for run in expand(sweep):
+        exp = load_run_config(sweep, run)
+        assert (exp.run.seeds, exp.run.out_dir, exp.run.split.test) == ([0], str(cli_out), 500)
