@@ -40,7 +40,8 @@ class RunConfig:
     name: str = ""  # run directory name under out_dir ("" = protocol-dataset-weak-strong-<config hash>)
     protocol: str = "w2s"  # registered protocol (`oversight list`)
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])  # one full repetition per seed; CIs are over seeds
-    out_dir: str = "runs"  # runs and the shared stage/feature caches live here
+    out_dir: str = "runs"  # runs and the shared stage cache live here
+    feature_cache: str = ""  # frozen-backbone features shared by every run and out_dir ("" = $OVERSIGHT_CACHE/features)
     device: str = "auto"  # auto (CUDA if present) | cpu | cuda | cuda:N
     offline: bool | None = None  # never touch the model hub (None = follow HF_HUB_OFFLINE / OVERSIGHT_OFFLINE)
     bootstrap: int = 2000  # resamples of the paired bootstrap (seeds x test examples) behind the headline intervals
@@ -52,8 +53,8 @@ class RunConfig:
     strong: RoleConfig | None = field(default_factory=lambda: role("mpnet-base"))  # the strong model (ceiling; students use its model)
 
 
-SECTIONS = ("data", "split", "weak", "strong")
-DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")  # what a protocol may declare it reads
+DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+SECTIONS = ("data", "split", "weak", "strong")  # what a protocol may declare it reads
 
 
 def role(model: str) -> RoleConfig:
@@ -222,7 +223,7 @@ def validate(exp: ExperimentConfig) -> None:
 
 
 # Keys that name where/how a run is recorded, not what it computes; excluded from the run's hash.
-NON_SCIENTIFIC = ("name", "out_dir", "wandb", "device", "offline")
+NON_SCIENTIFIC = ("name", "out_dir", "feature_cache", "wandb", "device", "offline")
 
 
 def config_to_yaml(exp: ExperimentConfig, for_hash: bool = False) -> str:

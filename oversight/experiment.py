@@ -22,6 +22,7 @@ from oversight.config import ExperimentConfig, RunConfig, config_to_yaml
 from oversight.data import TextDataset, load_dataset_from_config
 from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
+from oversight.paths import cache_root
 from oversight.protocols.base import HEADLINE_KEYS
 from oversight.protocols.splits import chain_split
 from oversight.report import aggregate, format_table, transfer_rows
@@ -161,6 +162,11 @@ def default_run_name(exp: ExperimentConfig) -> str:
     return "-".join(p.replace("/", "_") for p in parts if p)
 
 
+def feature_store(run: RunConfig) -> Path:
+    """Where probe features are kept: `feature_cache`, else `$OVERSIGHT_CACHE/features` (shared by all out_dirs)."""
+    return Path(run.feature_cache).expanduser() if run.feature_cache else cache_root() / "features"
+
+
 def run_directory(exp: ExperimentConfig) -> Path:
     """`<out_dir>/<name>`, the name derived from the config unless `name` is set."""
     return Path(exp.run.out_dir) / (exp.run.name or default_run_name(exp))
@@ -190,12 +196,15 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
                        tags, enabled=main)
     try:
         dataset = load_dataset_from_config(run.data) if run.data else None
-        ws = Workspace(device=device, feature_cache=Path(run.out_dir) / "_features", offline=run.offline, log=logger.log,
+        ws = Workspace(device=device, feature_cache=feature_store(run), offline=run.offline, log=logger.log,
                        table=logger.table if main else None, run_dir=run_dir)
         ctx = ExperimentContext(exp, dataset, StageStore(Path(run.out_dir) / "_stages"), ws)
+        rows = spec.rows_used(ctx) if spec.rows_used is not None and dataset is not None else None
         for role in (run.weak, run.strong):  # resolve and check the models before any stage runs
             if role is not None and dataset is not None:
-                ctx.learner(role.model)
+                learner = ctx.learner(role.model)
+                if rows is not None:  # the features of every row the seeds use, in one pass per model
+                    learner.ensure(rows, role.train.eval_batch_size)
         per_seed, headlines = {}, {}
         for seed in run.seeds:
             outcome = spec.run_seed(ctx, seed)

@@ -26,7 +26,7 @@ import numpy as np
 
 from oversight.atomic import TEMP_SUFFIX, atomic_write_bytes, atomic_write_with, strict_json
 from oversight.errors import CacheError, TrainingError
-from oversight.hashing import file_sha256
+from oversight.hashing import file_sha256, sidecar_mismatch
 from oversight.training import distributed as dist
 
 STAGE_FORMAT = 2  # bump when stage outputs change meaning, to invalidate old caches
@@ -76,8 +76,14 @@ def output_files(folder: Path) -> dict[str, str]:
             if p.is_file() and p.name not in ("meta.json", ".complete")}
 
 
-def integrity_problem(folder: Path) -> str | None:
-    """Why a completed stage folder cannot be trusted, or None if every recorded file matches."""
+def integrity_problem(folder: Path, key: str) -> str | None:
+    """Why a completed stage folder cannot be trusted, or None if every recorded file matches.
+
+    `.complete` holds the sha256 of `meta.json` (whose numbers reach results), and `meta.json`
+    the sha256 of every other file and the stage's own key.
+    """
+    if (problem := sidecar_mismatch(folder / "meta.json", folder / ".complete")) is not None:
+        return problem
     try:
         meta = json.loads((folder / "meta.json").read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -85,6 +91,8 @@ def integrity_problem(folder: Path) -> str | None:
     files = meta.get("files") if isinstance(meta, dict) else None
     if not isinstance(files, dict) or not files:
         return "meta.json records no file hashes"
+    if meta.get("key") != key:
+        return f"meta.json belongs to stage {meta.get('key')!r}"
     for name, want in files.items():
         path = folder / str(name)
         if "/" in str(name) or not path.is_file():
@@ -108,7 +116,7 @@ def file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock on `path`, opened without following a symlink and without truncating."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # flock needs no write access
     except OSError as err:
         if err.errno == errno.ELOOP:
             raise CacheError(f"lock file {path} is a symlink; refusing to follow it (delete it)") from err
@@ -137,8 +145,10 @@ class StageStore:
         # Several processes of one run (DDP) compute a stage together: rank 0 holds the lock and
         # decides, every rank runs `compute` (it has collectives), only rank 0 writes.
         main = dist.is_main()
+        if dist.broadcast_object(key if main else None) != key:  # all ranks must mean the same stage
+            raise CacheError(f"stage {kind}: ranks computed different keys (their configs or models differ); rank key {key}")
         with file_lock(self.root / kind / f"{key}.lock") if main else nullcontext():
-            if dist.broadcast_object(self._reusable(kind, key) if main else None):
+            if self._decide(kind, key, main):
                 return StageResult(kind, key, final, json.loads((final / "meta.json").read_text()), reused=True)
             work = final.with_name(f"{key}.partial")
             if main:
@@ -153,18 +163,32 @@ class StageStore:
                 save_arrays(work / "arrays.npz", arrays)
                 for leftover in [*work.glob("*.ckpt"), *work.glob(f".*{TEMP_SUFFIX}")]:  # resume state, dead temps
                     leftover.unlink()
-                atomic_write_bytes(work / "meta.json", strict_json({**meta, "files": output_files(work)}).encode())
-                (work / ".complete").touch()
+                meta["files"] = output_files(work)
+                atomic_write_bytes(work / "meta.json", strict_json(meta).encode())
+                atomic_write_bytes(work / ".complete", file_sha256(work / "meta.json").encode())
                 os.replace(work, final)  # atomic: the stage appears whole or not at all
             dist.barrier()  # the others read the stage's files only once they are in place
         return StageResult(kind, key, final, meta, reused=False)
+
+    def _decide(self, kind: str, key: str, main: bool) -> bool:
+        """Rank 0's answer to "reuse?", given to every rank; an error there is raised on every rank."""
+        answer: bool | str = False
+        if main:
+            try:
+                answer = self._reusable(kind, key)
+            except OSError as err:  # unreadable files: every rank stops, none waits on a broadcast
+                answer = f"cannot read stage {self.path(kind, key)}: {err.strerror or err}"
+        answer = dist.broadcast_object(answer if main else None)
+        if isinstance(answer, str):
+            raise CacheError(answer)
+        return answer
 
     def _reusable(self, kind: str, key: str) -> bool:
         """A completed stage whose files all match their hashes; a failing one is announced (and recomputed)."""
         final = self.path(kind, key)
         if not (final / ".complete").exists():
             return False
-        problem = integrity_problem(final)
+        problem = integrity_problem(final, key)
         if problem is not None:
             print(f"warning: stage {kind}/{key}: {problem}; recomputing it", flush=True)
         return problem is None

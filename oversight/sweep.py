@@ -143,7 +143,8 @@ def load_run_config(sweep: SweepConfig, run: SweepRun):
 def sweep_out_dir(sweep: SweepConfig) -> Path:
     from oversight.config import load_config
 
-    return Path(sweep.out_dir or load_config(sweep.base, sweep.overrides).run.out_dir)
+    layered = [*sweep.overrides, *([f"out_dir={sweep.out_dir}"] if sweep.out_dir else []), *sweep.extra]  # as `expand` applies them
+    return Path(load_config(sweep.base, layered).run.out_dir)
 
 
 def write_manifest(sweep: SweepConfig, runs: list[SweepRun]) -> Path:

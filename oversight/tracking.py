@@ -7,7 +7,8 @@ Resumes: a run directory is one wandb run however often it is restarted (its id 
 `<run>/wandb_id` and every attempt resumes it), and an attempt that fails or is interrupted
 finishes it with a non-zero exit code, so the dashboard shows it failed instead of `running`.
 Each `metrics.jsonl` record carries its attempt number; a training step an interrupted attempt
-already logged (resumed training replays the steps since its last checkpoint) is not logged twice.
+already logged for the same stage key (resumed training replays the steps since its last
+checkpoint) is not logged twice.
 """
 
 from __future__ import annotations
@@ -69,9 +70,10 @@ class RunLogger:
         if not self.enabled:
             return
         if "step" in metrics:
-            if (stage, metrics["step"]) in self._logged_steps:
+            step = step_id(stage, metrics)
+            if step in self._logged_steps:
                 return  # replayed by resumed training; an earlier attempt recorded it
-            self._logged_steps.add((stage, metrics["step"]))
+            self._logged_steps.add(step)
         record = {"time": time.time(), "attempt": self.attempt, "stage": stage, **metrics}
         with open(self.jsonl, "a") as f:
             f.write(strict_json(record, indent=None) + "\n")
@@ -138,7 +140,13 @@ def earlier_attempts(jsonl: Path) -> tuple[int, set[tuple[str, Any]]]:
         except ValueError:
             continue  # a line cut short by a kill
         if isinstance(record, dict):
-            attempt = max(attempt, int(record.get("attempt", 1)))
+            if isinstance(record.get("attempt"), int):
+                attempt = max(attempt, record["attempt"])
             if "step" in record:
-                steps.add((record.get("stage", ""), record["step"]))
+                steps.add(step_id(record.get("stage", ""), record))
     return attempt, steps
+
+
+def step_id(stage: str, record: dict) -> tuple:
+    """A training step of one computation (the stage key tells a recompute under a new config apart)."""
+    return stage, record.get("stage_key"), record["step"]

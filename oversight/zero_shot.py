@@ -27,7 +27,7 @@ def zero_shot_probs(ctx, model_cfg, template: str, indices: np.ndarray) -> np.nd
     if "{label}" not in template:
         raise ConfigError(f"zero-shot template {template!r} must contain {{label}}")
     learner = ctx.learner(replace(model_cfg, mode="probe"))  # the probe's cached features of every text
-    texts = learner.source(256).features.numpy()[np.asarray(indices)]
+    texts = learner.features(indices)
     prompts = [template.format(label=name) for name in ctx.dataset.classes]
     anchors = compute_features(learner.resolved.path, prompts, learner.cfg, len(prompts), ctx.ws.device, desc="zero-shot prompts")
 

@@ -27,6 +27,11 @@ def cli(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def where(out: Path) -> list[str]:
+    """Runs and features inside `out` (features are otherwise shared by every run on the machine)."""
+    return [f"out_dir={out}", f"feature_cache={Path(out) / '_features'}"]
+
+
 def one_error_line(code: int, stderr: str) -> str:
     """The single `error:` line of a run that failed cleanly (exit 2, no traceback)."""
     assert code == 2, stderr[-2000:]

@@ -4,7 +4,8 @@ On a real packaged model (MiniLM-L3) and a few dozen real multiemo examples:
 - fine-tuning: dynamic padding + fused AdamW + gradient accumulation + inference-mode, length-sorted
   large-batch prediction vs padding to max_length, the for-loop AdamW, one pass per batch and
   no_grad prediction in dataset order, over the same batch order;
-- probes: features cached on disk once vs the frozen backbone recomputed on every batch;
+- probes: features cached on disk once vs the frozen backbone recomputed on every batch, and the
+  shared store computing only the texts a run uses, once for every out_dir;
 - gradient checkpointing vs none.
 No timing here (that is `oversight bench`); only equalities within float tolerance.
 """
@@ -124,7 +125,7 @@ def test_cached_probe_features_match_recomputed_backbone(data, tmp_path):
     learner.ws.log = lambda m, stage: cached_losses.append(m["train/loss"]) if "train/loss" in m else None
     cached_model, _ = learner.fit(cfg, train_idx, targets, seed=0, workdir=tmp_path, stage="probe")
     cached_probs = learner.predict(cached_model, test_idx, cfg, desc="test")
-    assert list(tmp_path.glob("*.npy")), "features were cached on disk"
+    assert list(tmp_path.glob("*.npz")), "features were cached on disk"
 
     tokenizer, backbone = load_backbone(resolve_model(MODEL).path)
     source = CountingTokens(tokenize(tokenizer, data.texts, MAX_LENGTH), TokenCounter())
@@ -183,3 +184,22 @@ def test_sync_free_quantile_equals_torch_quantile():
             assert quantile_on_device(values, q) == torch.quantile(values, float(q))
         assert quantile_on_device(values, torch.tensor(0.0)) == values.min()
         assert quantile_on_device(values, torch.tensor(1.0)) == values.max()
+
+
+def test_feature_store_computes_only_used_texts_once_for_every_out_dir(tmp_path):
+    from fault_helpers import cli
+
+    store = tmp_path / "store"
+    small = ["seeds=[0]", "wandb.mode=disabled", "data.max_examples=600", "split.weak_train=30", "split.strong_train=30",
+             "split.test=30", "weak.model.model=minilm-l3", "strong.model.model=minilm-l3", "weak.train.epochs=1",
+             "strong.train.epochs=1", f"feature_cache={store}"]
+    code, first, err = cli("run", *small, f"out_dir={tmp_path / 'a'}")
+    assert code == 0, err[-2000:]
+    assert "features minilm-l3: computing 90 new texts (0 of the 90 asked for are cached)" in first  # not all 600
+    (file,) = store.glob("*.npz")
+    assert np.load(file)["features"].shape[0] == 90
+    code, second, _ = cli("run", *small, f"out_dir={tmp_path / 'b'}")  # a new out_dir: nothing recomputed
+    assert code == 0 and "computing" not in second
+    code, third, _ = cli("run", *small, "seeds=[1]", f"out_dir={tmp_path / 'b'}")  # another seed: only its new rows
+    new = int(third.split("features minilm-l3: computing ")[1].split()[0])
+    assert 0 < new <= 60 and np.load(file)["features"].shape[0] == 90 + new

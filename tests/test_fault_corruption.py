@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from fault_helpers import TINY, cli, copy_tree, one_error_line, results_bytes, run_dir, stage_dir
+from fault_helpers import TINY, cli, copy_tree, one_error_line, results_bytes, run_dir, stage_dir, where
 
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("clean")
-    code, stdout, stderr = cli("run", *TINY, f"out_dir={out}")
+    code, stdout, stderr = cli("run", *TINY, *where(out))
     assert code == 0, stderr[-3000:]
     return out
 
@@ -35,13 +35,12 @@ def damaged(clean, tmp_path) -> Path:
 
 
 def rerun(out: Path) -> tuple[int, str, str]:
-    return cli("run", *TINY, f"out_dir={out}")
+    return cli("run", *TINY, *where(out))
 
 
 def features_file(out: Path) -> Path:
-    """The first feature matrix, with the stages dropped so the rerun has to read it."""
-    shutil.rmtree(out / "_stages")
-    return sorted((out / "_features").glob("*.npy"))[0]
+    """The first feature store file (a W2S run reads its features before the first stage, reused or not)."""
+    return sorted((out / "_features").glob("*.npz"))[0]
 
 
 def zeroed(path: Path) -> None:
@@ -60,17 +59,24 @@ def forged_probs(path: Path) -> None:  # a valid npz whose predictions were swap
     np.savez(path, **arrays)
 
 
+def edited_meta(stage: Path) -> None:  # a number that reaches results.json, changed in valid JSON
+    meta = json.loads((stage / "meta.json").read_text())
+    meta["kept_step"] += 1
+    (stage / "meta.json").write_text(json.dumps(meta))
+
+
 RECOMPUTED = {  # fault → (file it damages, what the warning says)
     "weak model.pt replaced by {}": (lambda o: torch.save({}, stage_dir(o, "weak") / "model.pt"), "model.pt does not match"),
     "weak model.pt truncated": (lambda o: (p := stage_dir(o, "weak") / "model.pt").write_bytes(p.read_bytes()[:100]), "model.pt does not match"),
     "ceiling test_probs forged in a valid npz": (lambda o: forged_probs(stage_dir(o, "ceiling") / "arrays.npz"), "arrays.npz does not match"),
     "labels arrays.npz not a zip": (lambda o: (stage_dir(o, "labels") / "arrays.npz").write_bytes(b"garbage"), "arrays.npz does not match"),
-    "student meta.json holds null": (lambda o: (stage_dir(o, "student") / "meta.json").write_text("null"), "meta.json records no file hashes"),
-    "ceiling meta.json not JSON": (lambda o: (stage_dir(o, "ceiling") / "meta.json").write_text("{"), "meta.json unreadable"),
+    "student meta.json holds null": (lambda o: (stage_dir(o, "student") / "meta.json").write_text("null"), "meta.json does not match"),
+    "ceiling meta.json not JSON": (lambda o: (stage_dir(o, "ceiling") / "meta.json").write_text("{"), "meta.json does not match"),
+    "weak meta.json kept_step edited": (lambda o: edited_meta(stage_dir(o, "weak")), "meta.json does not match"),
     "weak stage missing .complete": (lambda o: (stage_dir(o, "weak") / ".complete").unlink(), None),
-    "features garbled": (lambda o: garbled(features_file(o)), "does not match its recorded sha256"),
-    "features zeroed": (lambda o: zeroed(features_file(o)), "does not match its recorded sha256"),
-    "features bad .npy header": (lambda o: features_file(o).write_bytes(b"\x93NUMPY\x01\x00{'descr': '<f4', 'fortran_order': Fal"), "does not match"),
+    "features garbled": (lambda o: garbled(features_file(o)), "does not match the sha256"),
+    "features zeroed": (lambda o: zeroed(features_file(o)), "does not match the sha256"),
+    "features not a zip": (lambda o: features_file(o).write_bytes(b"\x93NUMPY\x01\x00{'descr': '<f4', 'fortran_order': Fal"), "does not match"),
     "features sha256 missing": (lambda o: features_file(o).with_suffix(".sha256").unlink(), "no recorded sha256"),
 }
 
@@ -83,16 +89,21 @@ def test_damaged_file_is_announced_and_recomputed_to_identical_results(clean, da
     assert code == 0, stderr[-3000:]
     if warning:
         assert [line for line in stdout.splitlines() if line.startswith("warning:") and warning in line], stdout[-3000:]
+    if fault.startswith(("weak", "ceiling", "student", "labels")):  # the damaged stage ran again
+        kind = fault.split()[0]
+        assert [line for line in stdout.splitlines() if f"] {kind} " in line and " done " in line], stdout[-3000:]
     assert results_bytes(damaged) == results_bytes(clean)
 
 
 def rehash(stage: Path) -> None:
     """Forge meta.json to match the current files: what a writer to the cache could do."""
     meta = json.loads((stage / "meta.json").read_text())
+    from oversight.hashing import file_sha256
     from oversight.stages import output_files
 
     meta["files"] = output_files(stage)
     (stage / "meta.json").write_text(json.dumps(meta))
+    (stage / ".complete").write_text(file_sha256(stage / "meta.json"))
 
 
 def test_weights_that_do_not_fit_the_model_are_an_error_even_with_forged_hashes(damaged):
@@ -166,7 +177,7 @@ def test_replacing_a_local_model_folder_recomputes_its_features(tmp_path):
 
     folder = tmp_path / "model"
     copy_tree(Path(resolve_model("minilm-l3").path), folder)
-    args = [*TINY, f"weak.model.model={folder}", f"out_dir={tmp_path / 'out'}"]
+    args = [*TINY, f"weak.model.model={folder}", *where(tmp_path / "out")]
     assert cli("run", *args)[0] == 0
     shutil.rmtree(folder)
     copy_tree(Path(resolve_model("minilm-l6").path), folder)  # another model under the same path
@@ -174,7 +185,7 @@ def test_replacing_a_local_model_folder_recomputes_its_features(tmp_path):
     weak = [line for line in stdout.splitlines() if "] weak " in line]
     assert code == 0 and weak and " done " in weak[0]  # retrained on the new weights, not reused by name
     # keyed by content: the folder now holds MiniLM-L6, so its features are the strong model's (no third file)
-    assert len(list((tmp_path / "out" / "_features").glob("*.npy"))) == 2
+    assert len(list((tmp_path / "out" / "_features").glob("*.npz"))) == 2
 
 
 def test_unreadable_stage_file_read_directly_names_it(clean):
@@ -191,9 +202,11 @@ def test_unreadable_stage_file_read_directly_names_it(clean):
 def test_metrics_line_cut_by_a_kill_does_not_swallow_the_next_attempt(tmp_path):
     from oversight.tracking import RunLogger, WandbConfig
 
-    (tmp_path / "metrics.jsonl").write_text('{"attempt": 1, "stage": "s", "step": 1, "x": 1}\n{"attempt": 1, "sta')
+    (tmp_path / "metrics.jsonl").write_text('{"attempt": 1, "stage": "s", "stage_key": "k", "step": 1}\n{"attempt": 1, "sta')
     logger = RunLogger(tmp_path, WandbConfig(mode="disabled"), "r", {}, [])
-    logger.log({"step": 1, "x": 1}, "s")  # replayed by a resumed stage: already recorded
-    logger.log({"step": 2, "x": 2}, "s")
+    logger.log({"step": 1, "stage_key": "k"}, "s")  # replayed by a resumed stage: already recorded
+    logger.log({"step": 2, "stage_key": "k"}, "s")
+    logger.log({"step": 1, "stage_key": "other"}, "s")  # the same stage under another config: its own curve
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
-    assert len(lines) == 3 and json.loads(lines[2])["attempt"] == 2 and json.loads(lines[2])["step"] == 2
+    assert len(lines) == 4 and [json.loads(line)["step"] for line in lines[2:]] == [2, 1]
+    assert {json.loads(line)["attempt"] for line in lines[2:]} == {2}

@@ -1,6 +1,6 @@
 """kill -9 at each phase of a tiny real run, then rerun: the result is byte for byte the clean one.
 
-The run is killed the moment a phase's first trace appears on disk (a stage's work folder, its
+The run is killed the moment a phase's first trace appears on disk (the run's config, a stage's work folder, its
 first resume checkpoint, the per-seed file before results.json), so each kill lands inside that
 phase: feature extraction, weak training, labelling, ceiling and student training (with a resume
 checkpoint to pick up), and the final aggregation. Long enough epochs and a large bootstrap
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fault_helpers import cli, results_bytes, run_dir
+from fault_helpers import cli, results_bytes, run_dir, where
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ ARGS = ["seeds=[0]", "wandb.mode=disabled", "data.max_examples=90", "split.weak_
         "strong.train.epochs=60", "bootstrap=100000"]
 
 PHASES = {  # phase → the file whose appearance triggers the kill
-    "weak features": "_stages/weak/*.partial",
+    "feature extraction": "w2s-*/config.yaml",
     "weak training": "_stages/weak/*.partial/train.ckpt",
     "labelling": "_stages/labels/*.partial",
     "ceiling training": "_stages/ceiling/*.partial/train.ckpt",
@@ -41,13 +41,13 @@ PHASES = {  # phase → the file whose appearance triggers the kill
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory) -> bytes:
     out = tmp_path_factory.mktemp("clean")
-    code, _, stderr = cli("run", *ARGS, f"out_dir={out}")
+    code, _, stderr = cli("run", *ARGS, *where(out))
     assert code == 0, stderr[-3000:]
     return results_bytes(out)
 
 
 def kill_when(out: Path, pattern: str, args: list[str] = ARGS, timeout: float = 240) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "oversight.cli", "run", *args, f"out_dir={out}"], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "oversight.cli", "run", *args, *where(out)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + timeout
     try:
@@ -65,7 +65,7 @@ def test_kill_9_then_rerun_gives_the_clean_result_byte_for_byte(clean, phase, tm
     out = tmp_path / "out"
     kill_when(out, PHASES[phase])
     assert not glob.glob(str(out / "*/results.json")), "killed too late: the run had finished"
-    code, _, stderr = cli("run", *ARGS, f"out_dir={out}")
+    code, _, stderr = cli("run", *ARGS, *where(out))
     assert code == 0, stderr[-3000:]
     assert results_bytes(out) == clean
     assert not list(out.rglob("*.partial")) and not list(out.rglob(".*.tmp"))
@@ -82,7 +82,7 @@ def test_a_killed_run_stays_one_wandb_run_and_logs_each_step_once(tmp_path):
     out = tmp_path / "out"
     args = [a for a in ARGS if not a.startswith("wandb.")] + ["wandb.mode=offline"]
     kill_when(out, PHASES["ceiling training"], args)
-    code, _, stderr = cli("run", *args, f"out_dir={out}")
+    code, _, stderr = cli("run", *args, *where(out))
     assert code == 0, stderr[-3000:]
     run = run_dir(out)
     attempts = sorted((run / "wandb").glob("offline-run-*"))
@@ -97,7 +97,7 @@ def test_a_killed_run_stays_one_wandb_run_and_logs_each_step_once(tmp_path):
 
 def test_a_failed_run_is_marked_failed_in_wandb(tmp_path):
     code, _, _ = cli("run", *[a for a in ARGS if not a.startswith(("wandb.", "strong.train.epochs"))], "wandb.mode=offline",
-                     "strong.train.lr=1e10", "strong.train.epochs=10", f"out_dir={tmp_path}")
+                     "strong.train.lr=1e10", "strong.train.epochs=10", *where(tmp_path))
     assert code == 2
     (attempt,) = (run_dir(tmp_path) / "wandb").glob("offline-run-*")
     state = wandb_state(attempt)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cluster_helpers import ROOT, TINY, keep_features, oversight, seed_features, wandb_record
+from cluster_helpers import ROOT, TINY, oversight, wandb_record
 
 
 @pytest.fixture(scope="session")
@@ -38,14 +38,12 @@ def slurm_section(folder: Path) -> dict:
 
 def test_sweep_runs_as_one_job_array(slurm_cluster, tmp_path):
     runs = tmp_path / "runs"
-    seed_features(runs)
     sweep = tmp_path / "tiny.yaml"
     sweep.write_text(yaml.safe_dump({
         "name": "tiny_slurm", "base": str(ROOT / "configs" / "w2s_default.yaml"), "seeds": [0], "out_dir": str(runs),
         "overrides": [*TINY, "wandb.mode=offline"], "grid": {"w2s.student.loss.name": ["xent", "logconf"]},
         "slurm": slurm_section(tmp_path / "submitit")}, sort_keys=False))
     result = oversight("sweep", str(sweep), "--launcher", "slurm", "--wait", timeout=600)
-    keep_features(runs)
     assert "as job array" in result.stdout
     array_id = result.stdout.split("as job array ")[1].split(";")[0]
     logs = sorted(p.name for p in (tmp_path / "submitit").glob("*_log.out"))
@@ -87,7 +85,6 @@ def release_when_requeued(job_id: str, timeout: float = 60) -> None:
 def test_preempted_job_checkpoints_requeues_and_resumes(slurm_cluster, tmp_path):
     from oversight.launch.slurm import SlurmConfig, submit_run
 
-    seed_features(tmp_path)
     # long enough strong stages (1,500 steps each, about 5 s) that the signal lands while one trains: with
     # 10 epochs everything after the weak stage took under a second and the job could finish first
     overrides = [*TINY, "strong.train.epochs=300", "strong.train.evals_per_epoch=1", "wandb.mode=disabled", f"out_dir={tmp_path}"]
@@ -117,7 +114,6 @@ def test_preempted_job_checkpoints_requeues_and_resumes(slurm_cluster, tmp_path)
 
 
 def test_run_launcher_slurm_with_two_processes_per_job(slurm_cluster, tmp_path):
-    seed_features(tmp_path)
     result = oversight("run", "configs/w2s_default.yaml", *TINY, "w2s.student.loss.name=xent", "wandb.mode=offline", f"out_dir={tmp_path}",
                        f"slurm.folder={tmp_path / 'submitit'}", "slurm.cpus_per_task=1", "slurm.mem_gb=3", "slurm.tasks_per_node=2",
                        "--launcher", "slurm", "--wait", timeout=300)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cluster_helpers import ROOT, TINY, keep_features, oversight, seed_features, wandb_record
+from cluster_helpers import ROOT, TINY, oversight, wandb_record
 
 from oversight.errors import ConfigError
 from oversight.sweep import axis_labels, expand, load_sweep
@@ -63,11 +63,9 @@ def test_dry_run_prints_the_example_sweeps():
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
-    seed_features(out / "runs")
     sweep = write_sweep(out / "tiny.yaml", seeds=[0], out_dir=str(out / "runs"), overrides=[*TINY[:-4], *TINY[-3:], "wandb.mode=offline"],
                         grid={"w2s.student.loss.name": ["xent", "logconf"]})
     result = oversight("sweep", str(sweep))
-    keep_features(out / "runs")
     return out / "runs", sweep, result
 
 
@@ -115,7 +113,7 @@ def test_compare_of_nothing_is_a_one_line_error(tmp_path):
 
 
 def test_command_line_overrides_win_over_the_sweep_file_in_any_position(tmp_path):
-    from oversight.sweep import load_run_config
+    from oversight.sweep import load_run_config, sweep_out_dir
 
     path = write_sweep(tmp_path / "s.yaml", seeds=[0, 1, 2], out_dir=str(tmp_path / "file-out"),
                        overrides=["split.test=900"], grid={"w2s.student.loss.name": ["xent", "logconf"]})
@@ -124,6 +122,7 @@ def test_command_line_overrides_win_over_the_sweep_file_in_any_position(tmp_path
         shown = oversight("sweep", str(path), *args).stdout
         assert "2 runs" in shown and shown.count("seeds=[0]") == 2
     sweep = load_sweep(path, ["seeds=[0]", f"out_dir={cli_out}", "split.test=500"])
+    assert sweep_out_dir(sweep) == cli_out  # where the manifest and compare look
     for run in expand(sweep):
         exp = load_run_config(sweep, run)
         assert (exp.run.seeds, exp.run.out_dir, exp.run.split.test) == ([0], str(cli_out), 500)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from oversight.errors import ModelError
@@ -28,11 +29,11 @@ class ResolvedModel:
     path: str  # local dir or hub id to pass to from_pretrained
     spec: ModelSpec | None  # the registered entry, if the name is a short name
     local: bool  # True when `path` is a folder on disk (no network needed)
-    identity: str = ""  # content identity: folder hash, or hub id @ commit
 
-    def __post_init__(self) -> None:
-        if not self.identity:
-            self.identity = model_identity(self.path, self.spec.hub_id if self.spec else self.name, self.local)
+    @cached_property
+    def identity(self) -> str:
+        """Content identity (folder hash, or hub id @ commit), computed on first use: what stage keys hold."""
+        return model_identity(self.path, self.spec.hub_id if self.spec else self.name, self.local)
 
 
 def env_offline() -> bool:
@@ -61,7 +62,14 @@ def resolve_model(name: str, offline: bool | None = None, revision: str = "") ->
     if offline is None:
         offline = env_offline()
     if not offline:
-        return ResolvedModel(name, str(hub_snapshot(hub_id, revision)), spec, True)
+        try:
+            return ResolvedModel(name, str(hub_snapshot(hub_id, revision)), spec, True)
+        except ModelError as err:  # the hub is down or unreachable: a snapshot already cached still serves
+            snapshot = hf_cached_snapshot(hub_id, revision)
+            if snapshot is None:
+                raise
+            print(f"warning: {err}; using the cached snapshot {snapshot}", flush=True)
+            return ResolvedModel(name, str(snapshot), spec, True)
     snapshot = hf_cached_snapshot(hub_id, revision)
     if snapshot is not None:
         # The snapshot folder, not the hub id: loading it never touches the network even if

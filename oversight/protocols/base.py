@@ -34,21 +34,25 @@ class ProtocolSpec:
     description: str
     sections: tuple[str, ...] = ("data", "split", "weak", "strong")  # shared run-config sections it reads
     summary_table: Callable[[dict], str] | None = None  # extra table printed after the run, from the seed summary
+    rows_used: Callable[[Any], Any] | None = None  # ctx -> every example index the run's probes read (features computed once, up front)
 
 
 PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol", package="oversight.protocols")
 
 
 def register_protocol(name: str, config_cls: type, sections: tuple[str, ...] = ("data", "split", "weak", "strong"),
-                      summary_table: Callable[[dict], str] | None = None) -> Callable[[SeedRunner], SeedRunner]:
+                      summary_table: Callable[[dict], str] | None = None,
+                      rows_used: Callable[[Any], Any] | None = None) -> Callable[[SeedRunner], SeedRunner]:
     """Decorate `run_seed(ctx, seed)`; e.g. `@register_protocol("w2s", W2SConfig)`.
 
     A protocol that brings its own data reads no `data:` section: `ctx.dataset` is then None.
+    `rows_used(ctx)` lists the examples its probes read over all seeds, so their features are
+    extracted in one pass before the first stage (without it, each stage extracts what it lacks).
     """
 
     def decorate(fn: SeedRunner) -> SeedRunner:
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, sections, summary_table), doc)
+        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, sections, summary_table, rows_used), doc)
         return fn
 
     return decorate

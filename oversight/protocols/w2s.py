@@ -55,7 +55,13 @@ def kept_steps(**stages) -> dict[str, int]:
     return {f"{role}_kept_step": stage.meta.get("kept_step") for role, stage in stages.items()}
 
 
-@register_protocol("w2s", W2SConfig)
+def w2s_rows(ctx) -> np.ndarray:
+    """Every example a W2S run trains, labels or tests on, over all its seeds."""
+    splits = [ctx.split(seed) for seed in ctx.cfg.seeds]
+    return np.unique(np.concatenate([np.concatenate([s.weak_train, s.strong_train, s.test]) for s in splits]))
+
+
+@register_protocol("w2s", W2SConfig, rows_used=w2s_rows)
 def run_w2s(ctx, seed: int) -> SeedResult:
     """Weak-to-strong: weak supervisor labels → strong student; PGR against the strong ceiling."""
     cfg, proto = ctx.cfg, ctx.protocol_cfg

@@ -85,19 +85,16 @@ class ClassifierConfig:
             raise ConfigError(f"head_dropout={self.head_dropout}, lora_dropout={self.lora_dropout}: dropout must be in [0, 1)")
 
 
-def positive(cfg, *names: str) -> None:
-    """Each named field is a finite number > 0 (NaN and inf fail too), else a ConfigError naming it."""
+def positive(cfg, *names: str, zero: bool = False) -> None:
+    """Each named field is a finite number > 0 (>= 0 with `zero`; NaN and inf fail), else a ConfigError naming it."""
     for name in names:
         value = getattr(cfg, name)
-        if not (math.isfinite(value) and value > 0):
-            raise ConfigError(f"{name}={value} must be a finite number > 0")
+        if not (math.isfinite(value) and (value >= 0 if zero else value > 0)):
+            raise ConfigError(f"{name}={value} must be a finite number {'>=' if zero else '>'} 0")
 
 
 def non_negative(cfg, *names: str) -> None:
-    for name in names:
-        value = getattr(cfg, name)
-        if not (math.isfinite(value) and value >= 0):
-            raise ConfigError(f"{name}={value} must be a finite number >= 0")
+    positive(cfg, *names, zero=True)
 
 
 @dataclass

@@ -45,32 +45,57 @@ class Learner:
         self.resolved = resolve_model(cfg.model, offline=ws.offline, revision=cfg.revision)
         check_layer(cfg, self.resolved.path)
         self._source = None
-        self._tokenizer = None
+        self._features: np.ndarray | None = None  # a probe's features, one row per example (NaN until needed)
 
     @property
     def model_id(self) -> str:
         """The model's content identity (not its name): what feature and stage keys hold."""
         return self.resolved.identity
 
-    def source(self, eval_batch_size: int):
+    def source(self):
+        """What training and prediction batch from: a probe's features (rows filled by `ensure` first),
+        or the tokens (fine-tuning)."""
         if self._source is None:
             if self.cfg.mode == "probe":
-                features = cached_features(self.ws.feature_cache, self.resolved.identity, self.resolved.path, self.dataset.texts,
-                                           self.dataset.fingerprint(), self.cfg, eval_batch_size, self.ws.device)
-                self._source = FeatureSource(features)
-            else:
-                from transformers import AutoTokenizer
+                raise RuntimeError("a probe's feature rows are filled by ensure(indices) before batching")
+            from transformers import AutoTokenizer
 
-                tokenizer = AutoTokenizer.from_pretrained(self.resolved.path)
-                self._source = TokenSource(tokenize(tokenizer, self.dataset.texts, self.cfg.max_length))
+            tokenizer = AutoTokenizer.from_pretrained(self.resolved.path)
+            self._source = TokenSource(tokenize(tokenizer, self.dataset.texts, self.cfg.max_length))
         return self._source
+
+    def ensure(self, indices: np.ndarray, batch_size: int = 256) -> None:
+        """A probe's features for the rows at `indices`, from the shared store (computing only new texts).
+
+        Rows never asked for stay NaN, so a bug that read one would fail the finiteness checks
+        instead of training on zeros.
+        """
+        if self.cfg.mode != "probe":
+            return
+        need = np.unique(np.asarray(indices, dtype=np.int64))
+        if self._features is not None:
+            need = need[~self._have[need]]
+        if not len(need):
+            return
+        rows = cached_features(self.ws.feature_cache, self.resolved.identity, self.resolved.path,
+                               [self.dataset.texts[i] for i in need], self.cfg, batch_size, self.ws.device, label=self.cfg.model)
+        if self._features is None:
+            self._features = np.full((len(self.dataset), rows.shape[1]), np.nan, dtype=np.float32)
+            self._have = np.zeros(len(self.dataset), dtype=bool)
+            self._source = FeatureSource(self._features)  # shares the matrix: later rows appear in it
+        self._features[need] = rows
+        self._have[need] = True
+
+    def features(self, indices: np.ndarray) -> np.ndarray:
+        """A probe's feature rows at `indices`."""
+        self.ensure(indices)
+        return self._features[np.asarray(indices)]
 
     def build(self, train_idx: np.ndarray, seed: int) -> torch.nn.Module:
         seed_everything(seed)
         n_classes = len(self.dataset.classes)
         if self.cfg.mode == "probe":
-            features = self.source(256).features
-            return build_feature_head(features[torch.from_numpy(np.asarray(train_idx))], n_classes, self.cfg.head_dropout)
+            return build_feature_head(torch.from_numpy(self.features(train_idx)), n_classes, self.cfg.head_dropout)
         _, model = build_text_classifier(self.cfg, self.resolved.path, n_classes)
         if self.cfg.compile and self.ws.device.type == "cuda":
             model = torch.compile(model)
@@ -82,15 +107,18 @@ class Learner:
 
         Returns the model with the weights `train_cfg.select` keeps, and the final TrainState.
         """
-        source = self.source(train_cfg.eval_batch_size)
+        self.ensure(train_idx, train_cfg.eval_batch_size)
         model = self.build(train_idx, seed)
-        log = (lambda m: self.ws.log(m, stage)) if self.ws.log else (lambda m: None)
+        source = self.source()
+        key = Path(workdir).name.removesuffix(".partial")  # which computation: a resumed one logs no step twice
+        log = (lambda m: self.ws.log({**m, "stage_key": key}, stage)) if self.ws.log else (lambda m: None)
         state = train(model, source, np.asarray(train_idx), targets, train_cfg, seed, self.ws.device, log,
                       checkpoint=Path(workdir) / "train.ckpt", desc=f"{stage} {self.cfg.model}", gold_targets=gold_targets)
         return model, state
 
     def predict(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig, desc: str) -> np.ndarray:
-        return predict(model, self.source(train_cfg.eval_batch_size), np.asarray(indices), train_cfg.eval_batch_size,
+        self.ensure(indices, train_cfg.eval_batch_size)
+        return predict(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size,
                        self.ws.device, train_cfg.bf16, desc=desc)
 
     def save(self, model: torch.nn.Module, path: Path) -> None:

@@ -128,25 +128,40 @@ class Checkpoint:
     def load(self, model, optimizer, scheduler) -> tuple[TrainState, dict | None] | None:
         """The saved progress, loaded into the three objects; None if there is none.
 
-        A checkpoint that cannot be read or does not fit (a killed disk write, a planted file) is
-        discarded with a one-line warning and training restarts, so the stage never gets stuck.
+        Everything is checked before anything is loaded, so a checkpoint that cannot be read or does
+        not fit (a killed disk write, a planted file) leaves the objects untouched: it is discarded
+        with a one-line warning and training restarts from scratch, so the stage never gets stuck.
         """
         if self.path is None or not self.path.exists():
             return None
         try:
             blob = read_tensors(self.path)
-            check_fit(blob.get("model", {}), model.state_dict(), self.path)
-            state = TrainState(**blob["state"])
-            optimizer.load_state_dict(blob["optimizer"])
-            scheduler.load_state_dict(blob["scheduler"])
-            model.load_state_dict(blob["model"])
-            torch.set_rng_state(blob["torch_rng"])
-        except (CacheError, KeyError, TypeError, ValueError, RuntimeError) as err:
+            state = self.check(blob, model, optimizer)
+        except (CacheError, KeyError, TypeError, ValueError) as err:
             if dist.is_main():
                 print(f"warning: resume checkpoint {self.path} discarded ({type(err).__name__}: {err}); training restarts", flush=True)
             self.path.unlink(missing_ok=True)
             return None
+        optimizer.load_state_dict(blob["optimizer"])
+        scheduler.load_state_dict(blob["scheduler"])
+        model.load_state_dict(blob["model"])
+        torch.set_rng_state(blob["torch_rng"])
         return state, blob["best"]
+
+    def check(self, blob: dict, model, optimizer) -> TrainState:
+        """The checkpoint's TrainState, after checking every part of it fits this run's objects."""
+        check_fit(blob["model"], model.state_dict(), self.path)
+        if blob["best"] is not None:
+            check_fit(blob["best"], trainable_state(model), self.path)
+        saved, fresh = blob["optimizer"], optimizer.state_dict()
+        if [len(g["params"]) for g in saved["param_groups"]] != [len(g["params"]) for g in fresh["param_groups"]]:
+            raise ValueError("optimizer parameter groups differ from the model's")
+        rng = blob["torch_rng"]
+        if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8:
+            raise ValueError("torch_rng is not a uint8 tensor")
+        if not isinstance(blob["scheduler"], dict):
+            raise ValueError("scheduler state is not a mapping")
+        return TrainState(**blob["state"])
 
 
 def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -8,20 +8,17 @@ naming the file, never an untrained layer left silently at its random init.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import torch
 
-from oversight.atomic import atomic_write_bytes
+from oversight.atomic import atomic_write_with
 from oversight.errors import CacheError
 
 
 def save_tensors(path: Path, blob: dict) -> None:
-    """Write `blob` (tensors and plain containers) whole or not at all."""
-    buffer = io.BytesIO()
-    torch.save(blob, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    """Write `blob` (tensors and plain containers) whole or not at all, streamed (no copy in memory)."""
+    atomic_write_with(path, lambda f: torch.save(blob, f))
 
 
 def read_tensors(path: Path) -> dict:
