@@ -12,7 +12,7 @@ import os
 import pkgutil
 import sys
 
-from oversight import commands
+from oversight import __version__, commands
 from oversight.cli_help import CONFIG_EPILOG
 from oversight.errors import OversightError
 
@@ -20,6 +20,7 @@ from oversight.errors import OversightError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oversight", description="Scalable-oversight experiments: weak-to-strong and friends.",
                                      epilog=CONFIG_EPILOG)
+    parser.add_argument("--version", action="version", version=f"oversight {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
         importlib.import_module(f"oversight.commands.{module}").register(sub)
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     except OversightError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `oversight sweep X --dry-run | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted: finished stages are saved; rerun the same command to resume", file=sys.stderr)
         return 130

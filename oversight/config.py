@@ -11,6 +11,7 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ from oversight.slots import carry_named_items, drop, specialize, sub_layers
 from oversight.tracking import WandbConfig
 from oversight.training.config import ClassifierConfig, RoleConfig, TrainConfig
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "w2s_default.yaml"
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+DEFAULT_CONFIG = CONFIG_DIR / "w2s_default.yaml"
 
 
 @dataclass
@@ -88,10 +90,41 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return OmegaConf.to_container(_load_yaml(path), resolve=False)
 
 
+def bundled_configs() -> dict[str, list[Path]]:
+    """The configs that ship with oversight: experiments (configs/*.yaml) and sweeps (configs/sweeps/)."""
+    return {"experiments": sorted(CONFIG_DIR.glob("*.yaml")), "sweeps": sorted((CONFIG_DIR / "sweeps").glob("*.yaml"))}
+
+
+def describe_config(path: Path) -> str:
+    """The first sentence of a config file's leading comment: what it runs."""
+    lines = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").strip())
+    text = " ".join(lines)
+    return text[: text.find(". ") + 1] if ". " in text else text
+
+
+def find_config(name: str | Path) -> Path:
+    """A config by path (from the working directory), else a bundled one by name from anywhere:
+    `debate_digits`, `debate_digits.yaml`, `configs/debate_digits.yaml` or `sweeps/w2s_losses`."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    stem = Path(str(name).removeprefix("configs/"))
+    for candidate in (CONFIG_DIR / stem, CONFIG_DIR / stem.with_suffix(".yaml"),
+                      CONFIG_DIR / "sweeps" / stem, CONFIG_DIR / "sweeps" / stem.with_suffix(".yaml")):
+        if candidate.is_file():
+            return candidate
+    names = [p.stem for paths in bundled_configs().values() for p in paths]
+    close = difflib.get_close_matches(stem.stem, names, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    raise ConfigError(f"config file not found: {name} (not a file here, nor a bundled config{hint} `oversight configs` lists them)")
+
+
 def _load_yaml(path: str | Path) -> DictConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+    path = find_config(path)
     try:
         loaded = OmegaConf.load(path)
     except Exception as err:  # yaml.YAMLError and friends: report, don't dump a traceback

@@ -133,7 +133,8 @@ class ExperimentContext:
     def run_stage(self, kind: str, spec: dict, compute, seed: int) -> StageResult:
         result = self.store.run(kind, spec, compute)
         verb = "reused" if result.reused else "done"
-        summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+                   and not (result.reused and k == "seconds")}  # a reused stage took no time now
         if self.ws.log:
             self.ws.log({**summary, "reused": result.reused}, f"seed{seed}/{kind}")
         if dist.is_main():

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight.atomic import atomic_write_json
-from oversight.config import read_yaml
+from oversight.config import find_config, read_yaml
 from oversight.errors import ConfigError
 from oversight.launch.slurm import SlurmConfig
 
@@ -46,9 +46,7 @@ class SweepConfig:
 
 
 def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> SweepConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file not found: {path}")
+    path = find_config(path)
     raw = read_yaml(path)
     unknown = sorted(set(raw) - set(SWEEP_KEYS))
     if unknown:

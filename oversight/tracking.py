@@ -64,7 +64,8 @@ class RunLogger:
 
             self.wandb_run = wandb.init(project=cfg.project, entity=cfg.entity or None, name=name, group=cfg.group or None,
                                         tags=sorted(set(tags + list(cfg.tags))), config=config, dir=str(self.run_dir),
-                                        mode=mode, reinit="finish_previous", id=run_id(self.run_dir), resume="allow")
+                                        mode=mode, reinit="finish_previous", id=run_id(self.run_dir), resume="allow",
+                                        settings=wandb.Settings(quiet=True))  # no run-history footer under our table
 
     def log(self, metrics: dict[str, Any], stage: str = "") -> None:
         if not self.enabled:

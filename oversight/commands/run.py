@@ -29,13 +29,13 @@ def submit_to_slurm(config: str, overrides: list[str], wait: bool) -> int:
     """One SLURM job for this run; `slurm.key=value` overrides set its SlurmConfig (oversight/launch/slurm.py)."""
     from pathlib import Path
 
-    from oversight.config import load_config
+    from oversight.config import find_config, load_config
     from oversight.experiment import run_directory
     from oversight.launch.slurm import SlurmConfig, split_slurm_overrides, submit_run
 
     overrides, slurm_values = split_slurm_overrides(overrides)
     slurm = SlurmConfig.from_dict(slurm_values)
-    config = str(Path(config).resolve())
+    config = str(find_config(config).resolve())
     exp = load_config(config, overrides)  # fail on a bad key here, not in the queue
     out_dir = Path(exp.run.out_dir).resolve()
     overrides = [*overrides, f"out_dir={out_dir}"]  # the job may start in another directory

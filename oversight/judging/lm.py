@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from oversight.errors import ConfigError, ModelError
+from oversight.models.catalog import check_model_name
 
 Conversation = list[dict[str, str]]
 
@@ -37,6 +38,7 @@ class LMConfig:
             raise ConfigError(f"LM {self.model!r}: temperature must be >= 0 and top_p in (0, 1]")
         if self.chat_template not in ("auto", "on", "off"):
             raise ConfigError(f"LM {self.model!r}: chat_template must be auto | on | off, got {self.chat_template!r}")
+        check_model_name(self.model)
 
 
 _LOADED: dict[tuple, Any] = {}  # (path, device, dtype) → (model, tokenizer): roles sharing a model load it once

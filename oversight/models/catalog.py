@@ -115,3 +115,21 @@ _HUB = [
 ]
 for _name, _hub, _m, _family in _HUB:
     register_model(ModelSpec(_name, _hub, _m, _family))
+
+
+def check_model_name(name: str, where: str = "") -> None:
+    """A model name is a registered short name, an existing folder or a hub id (`org/name`); a bare
+    unknown name is a typo until shown otherwise, so it fails at config load with a suggestion
+    instead of after minutes of hub retries."""
+    import difflib
+    import os
+
+    from oversight.errors import ConfigError
+
+    if name in MODELS or "/" in name or "${" in name or os.path.isdir(os.path.expanduser(name)):
+        return
+    close = difflib.get_close_matches(name, list(MODELS), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    at = f"{where}: " if where else ""
+    raise ConfigError(f"{at}unknown model {name!r}: not a registered short name, a folder or a hub id (org/name); {hint}"
+                      "`oversight list` shows the models")

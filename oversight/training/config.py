@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field, fields
 
 from oversight.errors import ConfigError
+from oversight.models.catalog import check_model_name
 from oversight.training.losses import LOSSES, LossConfig
 from oversight.training.selection import check_selection
 
@@ -76,6 +77,7 @@ class ClassifierConfig:
     compile: bool = False  # torch.compile the model (GPU runs; slow to warm up on CPU)
 
     def validate(self) -> None:
+        check_model_name(self.model)
         if self.mode not in MODES:
             raise ConfigError(f"mode={self.mode!r} for model {self.model!r}; choose one of {', '.join(MODES)}")
         if self.pooling not in POOLINGS:
