@@ -1,37 +1,47 @@
-"""Compare finished runs: the transfer table across runs, plots, and the sweep's table in wandb.
+"""Compare finished runs: one table across runs, in the shapes papers and dashboards take.
 
 `compare(target)` takes a runs directory (every `*/results.json` in it) or a sweep name (the runs
-listed in `<out_dir>/_sweeps/<name>.json`). It prints weak, ceiling, student and PGR per run as
-the mean and 95% interval of each run's results.json (the paired bootstrap over seeds and test
-examples for headline metrics; an undefined PGR is shown as undefined), writes `compare.json`/`compare.csv` and two PNGs (PGR vs model size per
-loss; accuracy bars) to `<out_dir>/_compare/<name>/`.
+listed in `<out_dir>/_sweeps/<name>.json`). Per run it reports protocol, dataset, models, student
+loss, seeds and the headline metrics (weak, student, ceiling accuracy and PGR, in the per-run
+table's order) as mean and 95% interval from the run's results.json: the paired bootstrap over
+seeds and test examples; an undefined PGR is `undefined`, never a number. It prints the table
+(`fmt`: text, md, latex or csv) and writes to `<out_dir>/_compare/<name>/`: `compare.csv`
+(numeric: mean, ci_lo, ci_hi, n_seeds and one column per seed), `compare.md`, `compare.tex`,
+`compare.json` and the plots of oversight/plots.py. Unfinished runs are named, not hidden.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oversight import plots
 from oversight.atomic import atomic_write_bytes, strict_json
 from oversight.config import read_yaml
 from oversight.errors import ConfigError
+from oversight.protocols.base import HEADLINE_KEYS
+from oversight.tables import render
 
-METRICS = ("weak_acc", "ceiling_acc", "student_acc", "pgr")
+METRICS = HEADLINE_KEYS  # weak_acc, student_acc, ceiling_acc, pgr: the per-run table's order
+IDENTITY = ["run", "protocol", "dataset", "weak", "strong", "loss"]
 
 
 @dataclass
 class RunSummary:
     name: str
+    protocol: str
+    dataset: str
     weak: str
     strong: str
     loss: str
-    summary: dict[str, dict[str, Any]]  # metric → {mean, ci95, n, values}, as in results.json
+    seeds: list[int]
+    chance: float  # 1 / number of classes
+    summary: dict[str, dict[str, Any]]  # metric → {mean, lo, hi, ci95, n, values}, as in results.json
     path: Path  # the run directory
+    label: str = ""  # short name for plots: what sets this run apart from the others compared (see `short_labels`)
 
     def stat(self, key: str) -> tuple[float, float, float]:
         """(mean, lo, hi) of a metric's 95% interval; NaN where undefined."""
@@ -43,26 +53,52 @@ class RunSummary:
         return mean, mean - half, mean + half
 
 
+def short_labels(runs: list[RunSummary]) -> None:
+    """Label each run by what differs between the runs (a sweep's grid point; else the varying
+    protocol, dataset, models and loss), so plot labels stay short and say what changed."""
+    fields = ("protocol", "dataset", "weak", "strong", "loss")
+    varying = [f for f in fields if len({getattr(r, f) for r in runs}) > 1]
+    for r in runs:
+        if "__" in r.name:
+            r.label = r.name.split("__", 1)[1]
+        elif varying:
+            parts = [getattr(r, f) for f in varying]
+            if "weak" in varying and "strong" in varying:
+                parts = [p for f, p in zip(varying, parts) if f not in ("weak", "strong")] + [f"{r.weak} → {r.strong}"]
+            r.label = f"{varying[0]} {parts[0]}" if len(varying) == 1 else ", ".join(parts)
+        else:
+            r.label = r.name
+
+
 def _number(x: Any) -> float:
     return math.nan if x is None else float(x)
 
 
-def _load_run(run_dir: Path) -> RunSummary | None:
+def _get(tree: Any, *keys: str) -> Any:
+    for key in keys:
+        tree = tree.get(key) if isinstance(tree, dict) else None
+    return tree
+
+
+def load_run(run_dir: Path) -> RunSummary | None:
+    """A finished run's summary, or None if it has no complete results.json."""
     try:
         results = json.loads((run_dir / "results.json").read_text())
         config = read_yaml(run_dir / "config.yaml")
     except (OSError, json.JSONDecodeError, ConfigError):
         return None
-    if not results.get("complete"):
+    if not isinstance(results, dict) or not results.get("complete"):
         return None
-    protocol = config.get(config.get("protocol", ""), {}) or {}
-    loss = (protocol.get("student_loss") or {}).get("name") or config["strong"]["train"]["loss"]["name"]
-    return RunSummary(results["name"], config["weak"]["model"]["model"], config["strong"]["model"]["model"], loss,
-                      results["summary"], run_dir)
+    protocol = str(config.get("protocol", ""))
+    loss = _get(config, protocol, "student", "loss", "name") or _get(config, "strong", "train", "loss", "name") or ""
+    dataset = results.get("dataset") or {}
+    return RunSummary(results["name"], protocol, dataset.get("name", ""), _get(config, "weak", "model", "model") or "",
+                      _get(config, "strong", "model", "model") or "", loss, list(results.get("seeds") or []),
+                      1 / max(1, len(dataset.get("classes") or [0, 0])), results["summary"], run_dir)
 
 
-def find_runs(target: str, out_dir: str | Path = "runs") -> tuple[str, list[RunSummary]]:
-    """(title, finished runs) for a runs directory or a sweep name."""
+def find_runs(target: str, out_dir: str | Path = "runs") -> tuple[str, list[RunSummary], list[str]]:
+    """(title, finished runs, names of the unfinished ones) for a runs directory or a sweep name."""
     path = Path(target)
     manifest = Path(out_dir) / "_sweeps" / f"{target}.json"
     if manifest.is_file() and not path.is_dir():
@@ -74,10 +110,12 @@ def find_runs(target: str, out_dir: str | Path = "runs") -> tuple[str, list[RunS
         title = path.resolve().name
     else:
         raise ConfigError(f"{target!r} is neither a runs directory nor a sweep in {Path(out_dir) / '_sweeps'}")
-    runs = [r for r in (_load_run(d) for d in dirs) if r is not None]
+    loaded = [(d, load_run(d)) for d in dirs]
+    runs = [r for _, r in loaded if r is not None]
     if not runs:
         raise ConfigError(f"no finished runs (results.json with complete: true) for {target!r}")
-    return title, runs
+    short_labels(runs)
+    return title, runs, [d.name for d, r in loaded if r is None]
 
 
 def _cell(mean: float, lo: float, hi: float) -> str:
@@ -86,99 +124,34 @@ def _cell(mean: float, lo: float, hi: float) -> str:
     return f"{mean:.3f}" if math.isnan(lo) else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
-def _errors(stats: list[tuple[float, float, float]]) -> list[list[float]]:
-    """matplotlib's asymmetric yerr from (mean, lo, hi); 0 where there is no interval."""
-    below = [0.0 if math.isnan(lo) else max(0.0, m - lo) for m, lo, _ in stats]
-    above = [0.0 if math.isnan(hi) else max(0.0, hi - m) for m, _, hi in stats]
-    return [below, above]
+def _identity(r: RunSummary) -> list[Any]:
+    return [r.name, r.protocol, r.dataset, r.weak, r.strong, r.loss]
 
 
-def table_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
-    columns = ["run", "weak model", "strong model", "loss", "seeds", *METRICS]
+def display_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
+    """Formatted cells, mean [95% interval] per metric: the printed, Markdown and LaTeX table."""
+    return ([*IDENTITY, "seeds", *METRICS],
+            [[*_identity(r), len(r.seeds), *(_cell(*r.stat(k)) for k in METRICS)] for r in runs])
+
+
+def numeric_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
+    """Numbers only (None where undefined): mean, ci_lo, ci_hi and one column per seed for each metric."""
+    seeds = sorted({s for r in runs for s in r.seeds})
+    columns = [*IDENTITY, "n_seeds"] + [f"{k}_{part}" for k in METRICS for part in ("mean", "ci_lo", "ci_hi")]
+    columns += [f"{k}_seed{s}" for k in METRICS for s in seeds]
     rows = []
     for r in runs:
-        n = max((s.get("n", 0) for s in r.summary.values()), default=0)
-        rows.append([r.name, r.weak, r.strong, r.loss, n, *(_cell(*r.stat(k)) for k in METRICS)])
+        stats = [None if math.isnan(v) else v for k in METRICS for v in r.stat(k)]
+        per_seed = []
+        for k in METRICS:
+            values = dict(zip(r.seeds, r.summary.get(k, {}).get("values") or [], strict=False))
+            per_seed += [values.get(s) for s in seeds]
+        rows.append([*_identity(r), len(r.seeds), *stats, *per_seed])
     return columns, rows
 
 
-def format_compare(title: str, runs: list[RunSummary]) -> str:
-    columns, rows = table_rows(runs)
-    cells = [columns, *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    lines = [f"supervision transferred — {title} (mean [95% interval]; PGR: ratio of mean gaps)"]
-    for j, row in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-        if j == 0:
-            lines.append("-" * len(lines[-1]))
-    return "\n".join(lines)
-
-
-def model_size(name: str) -> float:
-    from oversight.models import MODELS
-
-    try:
-        return float(MODELS.get(name).params_millions)
-    except Exception:  # a hub id or local folder: size unknown, left off the size plot
-        return math.nan
-
-
-def plot_pgr_vs_size(runs: list[RunSummary], role: str, path: Path) -> None:
-    """PGR (± CI) against the strong (or weak) model's size, one line per student loss."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; never needs a display
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    plotted = False
-    for loss in sorted({r.loss for r in runs}):
-        points = sorted((model_size(getattr(r, role)), *r.stat("pgr")) for r in runs if r.loss == loss)
-        points = [p for p in points if not (math.isnan(p[0]) or math.isnan(p[1]))]  # unknown size or undefined PGR
-        if points:
-            xs = [p[0] for p in points]
-            ax.errorbar(xs, [p[1] for p in points], yerr=_errors([p[1:] for p in points]), marker="o", capsize=3, label=loss)
-            plotted = True
-    ax.axhline(0, color="grey", lw=0.8)
-    if plotted:
-        ax.set_xscale("log")
-        ax.legend(title="student loss")
-    else:
-        ax.text(0.5, 0.5, "no run with a known model size and a defined PGR", ha="center", transform=ax.transAxes)
-    ax.set_xlabel(f"{role} model parameters (millions)")
-    ax.set_ylabel("PGR")
-    ax.set_title(f"PGR vs {role} model size")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def plot_accuracy_bars(runs: list[RunSummary], path: Path) -> None:
-    """Weak, student and ceiling test accuracy per run, with 95% CI whiskers."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    keys = ("weak_acc", "student_acc", "ceiling_acc")
-    x = np.arange(len(runs))
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(runs) + 2), 4.5))
-    for i, key in enumerate(keys):
-        stats = [r.stat(key) for r in runs]
-        ax.bar(x + (i - 1) * 0.27, [s[0] for s in stats], 0.27, yerr=_errors(stats),
-               capsize=2, label=key.removesuffix("_acc"))
-    ax.set_xticks(x, [r.name.split("__", 1)[-1] for r in runs], rotation=30, ha="right", fontsize=7)
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def log_table(title: str, runs: list[RunSummary], out: Path) -> None:
-    """One wandb run in the sweep's group holding the transfer table, so the dashboard shows it."""
+    """One wandb run per sweep holding the numeric table (resumed, so a rerun updates it, not adds one)."""
     from oversight.tracking import RunLogger, WandbConfig
 
     cfg = read_yaml(runs[0].path / "config.yaml").get("wandb", {})  # same project as the runs
@@ -186,28 +159,32 @@ def log_table(title: str, runs: list[RunSummary], out: Path) -> None:
                             group=title)
     logger = RunLogger(out, wandb_cfg, f"{title}-compare", {"runs": [r.name for r in runs]}, ["sweep-table", f"sweep:{title}"])
     try:
-        columns, rows = table_rows(runs)
-        logger.table("sweep_transfer_table", columns, rows)
+        logger.table("sweep_transfer_table", *numeric_rows(runs))
     finally:
         logger.finish()
 
 
-def compare(target: str, out_dir: str | Path = "runs", log_wandb: bool = False) -> Path:
-    title, runs = find_runs(target, out_dir)
+def compare(target: str, out_dir: str | Path = "runs", log_wandb: bool = False, fmt: str = "text") -> Path:
+    title, runs, unfinished = find_runs(target, out_dir)
     root = Path(target) if Path(target).is_dir() else Path(out_dir)
     out = root / "_compare" / title
     out.mkdir(parents=True, exist_ok=True)
-    print(format_compare(title, runs))
-    columns, rows = table_rows(runs)
-    text = io.StringIO(newline="")
-    csv.writer(text).writerows([columns, *rows])
-    atomic_write_bytes(out / "compare.csv", text.getvalue().encode())
-    atomic_write_bytes(out / "compare.json", strict_json([{"name": r.name, "weak": r.weak, "strong": r.strong, "loss": r.loss,
+    columns, rows = display_rows(runs)
+    if fmt == "text":
+        print(f"supervision transferred — {title} (mean [95% interval]; PGR: ratio of mean gaps)")
+    print(render(*numeric_rows(runs), "csv") if fmt == "csv" else render(columns, rows, fmt, numeric_from=len(IDENTITY)))
+    if unfinished:
+        print(f"not shown, no complete results.json: {', '.join(unfinished)}")
+    atomic_write_bytes(out / "compare.csv", render(*numeric_rows(runs), "csv").encode())
+    atomic_write_bytes(out / "compare.md", (render(columns, rows, "md", numeric_from=len(IDENTITY)) + "\n").encode())
+    atomic_write_bytes(out / "compare.tex", (render(columns, rows, "latex", numeric_from=len(IDENTITY)) + "\n").encode())
+    atomic_write_bytes(out / "compare.json", strict_json([{**dict(zip(IDENTITY, _identity(r))), "seeds": r.seeds,
                                                            "summary": r.summary} for r in runs]).encode())
-    plot_pgr_vs_size(runs, "strong", out / "pgr_vs_strong_size.png")
-    plot_pgr_vs_size(runs, "weak", out / "pgr_vs_weak_size.png")
-    plot_accuracy_bars(runs, out / "accuracy.png")
+    plots.pgr_per_run(title, runs, out / "pgr.png")
+    plots.accuracy_bars(title, runs, out / "accuracy.png")
+    for role in ("strong", "weak"):
+        plots.pgr_vs_size(title, runs, role, out / f"pgr_vs_{role}_size.png")
     if log_wandb:
         log_table(title, runs, out)
-    print(f"plots and table: {out}")
+    print(f"tables and plots: {out}")
     return out

@@ -67,6 +67,11 @@ def transfer_rows(name: str, summary: dict[str, dict[str, Any]]) -> tuple[list[s
     return columns, rows
 
 
+def _seeds(s: dict[str, Any]) -> str:
+    """Each seed's value, in seed order ("—" where undefined)."""
+    return " ".join(_fmt(v) for v in s.get("values") or [])
+
+
 def _interval(s: dict[str, Any]) -> str:
     if s.get("ci") == "paired bootstrap":
         return "" if not _defined(s.get("lo")) else f"[{_fmt(s['lo'])}, {_fmt(s['hi'])}]"
@@ -81,7 +86,7 @@ def format_table(name: str, summary: dict[str, dict[str, Any]], method: dict[str
     if method:
         lines.append(f"weak_acc is the {method['baseline']}; headline intervals: paired bootstrap over {method['n_seeds']} seeds "
                      f"x {'/'.join(map(str, method['n_test']))} test examples ({method['reps']} resamples); others: Student-t over seeds")
-    lines.append(f"{'metric':<{width}}  {'mean':>9}  {'95% CI':<17}  seeds")
+    lines.append(f"{'metric':<{width}}  {'mean':>9}  {'95% CI':<17}  {'seeds':<12}  per seed")
     lines.append("-" * len(lines[-1]))
     kept = [(k[: -len("_kept_step")], s["values"]) for k, s in rows if k.endswith("_kept_step")]
     for key, s in rows:
@@ -91,11 +96,13 @@ def format_table(name: str, summary: dict[str, dict[str, Any]], method: dict[str
             lines.append(f"{key:<{width}}  {s['mean']:>9}  {'':<17}  of {s['n']}")
             continue
         if key == "pgr" and s.get("ci") == "paired bootstrap":
-            lines.append(f"{'pgr':<{width}}  {'undefined' if not _defined(s['mean']) else _fmt(s['mean']):>9}  "
-                         f"{_interval(s):<17}  {s['n']}/{n_seeds} defined  (ratio of mean gaps)")
-            lines.append(f"{'pgr_seed_mean':<{width}}  {_fmt(s['seed_mean']):>9}  {'':<17}  {s['n']}/{n_seeds} defined  (mean of per-seed ratios)")
+            defined = f"{s['n']}/{n_seeds} defined"
+            mean = "undefined" if not _defined(s["mean"]) else _fmt(s["mean"])
+            lines.append(f"{'pgr':<{width}}  {mean:>9}  {_interval(s):<17}  {defined:<12}  {_seeds(s)}  (ratio of mean gaps)")
+            lines.append(f"{'pgr_seed_mean':<{width}}  {_fmt(s['seed_mean']):>9}  {'':<17}  {defined:<12}  (mean of per-seed ratios)")
             continue
-        lines.append(f"{key:<{width}}  {_fmt(s['mean']):>9}  {_interval(s):<17}  {s['n']}/{len(s.get('values') or [])}")
+        counted = f"{s['n']}/{len(s.get('values') or [])}"
+        lines.append(f"{key:<{width}}  {_fmt(s['mean']):>9}  {_interval(s):<17}  {counted:<12}  {_seeds(s)}")
     if kept:
         lines.append("kept step per seed: " + "; ".join(f"{role} {', '.join(map(str, values))}" for role, values in kept))
     pgr = summary.get("pgr", {})
