@@ -30,7 +30,11 @@ class ColumnsConfig(DataConfig):
     label_column: str = "label"  # column holding the label
 
     def label(self) -> str:
-        return Path(self.path).name
+        """For run names: `reviews`, not `reviews.jsonl` (a hub id's dots stay)."""
+        path = Path(self.path)
+        return path.stem if path.suffix.lower() in SUFFIXES else path.name
+
+
 SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet")
 
 
