@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,8 @@ def short_labels(runs: list[RunSummary]) -> None:
     fields = ("protocol", "dataset", "weak", "strong", "loss")
     varying = [f for f in fields if len({getattr(r, f) for r in runs}) > 1]
     for r in runs:
-        if "__" in r.name:
-            r.label = r.name.split("__", 1)[1]
+        if "__" in r.name:  # a sweep run: its grid point, without the overrides tag
+            r.label = re.sub(r"-[0-9a-f]{6}$", "", r.name.split("__", 1)[1])
         elif varying:
             parts = [getattr(r, f) for f in varying]
             if "weak" in varying and "strong" in varying:

@@ -8,6 +8,7 @@ supervisor once for every student that uses it. Example: configs/sweeps/w2s_loss
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -96,6 +97,15 @@ def _value(v: Any) -> str:
     return json.dumps(v, separators=(",", ":")) if isinstance(v, (list, dict, bool)) or v is None else str(v)
 
 
+def overrides_tag(overrides: list[str]) -> str:
+    """6 hex digits naming the overrides that change what a run computes (not where it is written or
+    logged), so a `seeds=[0]` pilot and the full sweep get different run directories."""
+    from oversight.config import NON_SCIENTIFIC
+
+    kept = [o for o in overrides if o.split("=", 1)[0].split(".")[0] not in NON_SCIENTIFIC]
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:6]
+
+
 def expand(sweep: SweepConfig) -> list[SweepRun]:
     """Every grid point in a stable order (axes as written, values as listed)."""
     axes = list(sweep.grid)
@@ -108,10 +118,10 @@ def expand(sweep: SweepConfig) -> list[SweepRun]:
     runs = []
     for combo in itertools.product(*(_axis_points(a, sweep.grid[a]) for a in axes)):
         parts = [f"{labels[a]}={label}" for a, (label, _) in zip(axes, combo)]
-        name = "__".join([sweep.name, *parts])
         settings = {k: v for _, point in combo for k, v in point.items()}
-        overrides = [*common, *(f"{k}={_value(v)}" for k, v in settings.items()), *sweep.extra, f"name={name}",
-                     f"wandb.group={sweep.name}"]
+        science = [*common, *(f"{k}={_value(v)}" for k, v in settings.items()), *sweep.extra]
+        name = "__".join([sweep.name, *parts]) + f"-{overrides_tag(science)}"
+        overrides = [*science, f"name={name}", f"wandb.group={sweep.name}"]
         runs.append(SweepRun(name=name, axes={a: combo[i][0] for i, a in enumerate(axes)}, overrides=overrides))
     names = [r.name for r in runs]
     if len(set(names)) != len(names):

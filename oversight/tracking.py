@@ -53,6 +53,7 @@ class RunLogger:
         self.enabled = enabled
         self.jsonl = self.run_dir / "metrics.jsonl"
         self.wandb_run = None
+        self._stepped: set[str] = set()  # stages whose step metric is defined
         if not enabled:
             return
         self.attempt, self._logged_steps = earlier_attempts(self.jsonl)
@@ -80,7 +81,11 @@ class RunLogger:
             f.write(strict_json(record, indent=None) + "\n")
         if self.wandb_run is not None:
             prefix = f"{stage}/" if stage else ""
-            self.wandb_run.log({f"{prefix}{k}": v for k, v in metrics.items() if k != "step" and isinstance(v, (int, float))})
+            if stage and "step" in metrics and stage not in self._stepped:
+                # each stage's curves against its own optimizer step, so seeds and stages overlay in the dashboard
+                self.wandb_run.define_metric(f"{prefix}*", step_metric=f"{prefix}step")
+                self._stepped.add(stage)
+            self.wandb_run.log({f"{prefix}{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
 
     def summary(self, values: dict[str, Any]) -> None:
         if self.wandb_run is not None:

@@ -36,3 +36,9 @@ def wandb_record(run_dir: Path) -> dict:
     shown = subprocess.run([str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--summary", "--json", str(wandb_run)],
                            capture_output=True, text=True, check=True)
     return json.loads(shown.stdout)
+
+
+def sweep_run(runs: Path, grid_point: str) -> Path:
+    """The run directory of one grid point (`<sweep>__<axis>=<value>-<overrides tag>`)."""
+    (found,) = runs.glob(f"{grid_point}-*")
+    return found

@@ -89,6 +89,9 @@ def test_a_killed_run_stays_one_wandb_run_and_logs_each_step_once(tmp_path):
     run_id = (run / "wandb_id").read_text()
     assert len(attempts) == 2 and all(a.name.endswith(run_id) for a in attempts)  # `wandb sync` merges them into one run
     assert wandb_state(attempts[-1])["state"] == "finished"
+    records = subprocess.run([str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--json", str(attempts[-1])],
+                             capture_output=True, text=True, check=True).stdout
+    assert '"step_metric":"seed0/student/step"' in records  # each stage's curves on its own step axis
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]  # every line whole
     assert {r["attempt"] for r in records} == {1, 2}
     steps = [(r["stage"], r["step"]) for r in records if "step" in r]

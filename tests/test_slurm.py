@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cluster_helpers import ROOT, TINY, oversight, wandb_record
+from cluster_helpers import ROOT, TINY, oversight, sweep_run, wandb_record
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,7 @@ def test_sweep_runs_as_one_job_array(slurm_cluster, tmp_path):
     logs = sorted(p.name for p in (tmp_path / "submitit").glob("*_log.out"))
     assert logs == [f"{array_id}_0_0_log.out", f"{array_id}_1_0_log.out"]
     for loss in ("xent", "logconf"):
-        run_dir = runs / f"tiny_slurm__loss.name={loss}"
+        run_dir = sweep_run(runs, f"tiny_slurm__loss.name={loss}")
         results = json.loads((run_dir / "results.json").read_text())
         assert results["complete"] and 0 < results["summary"]["weak_acc"]["mean"] <= 1
         record = wandb_record(run_dir)
@@ -64,7 +64,7 @@ def test_sweep_runs_as_one_job_array(slurm_cluster, tmp_path):
                               str(ROOT / "slurm" / "sweep_array.sbatch"), str(sweep)], capture_output=True, text=True, timeout=300)
     assert by_hand.returncode == 0, by_hand.stderr
     for i, loss in enumerate(("xent", "logconf")):
-        assert f"tiny_slurm__loss.name={loss}: finished, skipped" in (tmp_path / f"hand-{i}.out").read_text()
+        assert f"{sweep_run(runs, f'tiny_slurm__loss.name={loss}').name}: finished, skipped" in (tmp_path / f"hand-{i}.out").read_text()
 
 
 def release_when_requeued(job_id: str, timeout: float = 60) -> None:

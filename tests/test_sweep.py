@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
-from cluster_helpers import ROOT, TINY, oversight, wandb_record
+from cluster_helpers import ROOT, TINY, oversight, sweep_run, wandb_record
 
 from oversight.errors import ConfigError
 from oversight.sweep import axis_labels, expand, load_sweep
@@ -25,15 +26,20 @@ def write_sweep(path: Path, **fields) -> Path:
 
 
 def test_expansion_is_a_stable_readable_grid(tmp_path):
-    sweep = load_sweep(write_sweep(tmp_path / "s.yaml", seeds=[0, 1], grid={
+    sweep_file = write_sweep(tmp_path / "s.yaml", seeds=[0, 1], grid={
         "pair": [{"weak.model.model": "minilm-l3", "strong.model.model": "mpnet-base"},
                  {"weak.model.model": "minilm-l6", "strong.model.model": "mpnet-base"}],
-        "w2s.student.loss.name": ["xent", "logconf", "product"]}))
+        "w2s.student.loss.name": ["xent", "logconf", "product"]})
+    sweep = load_sweep(sweep_file)
     runs = expand(sweep)
     assert [r.name for r in runs] == [r.name for r in expand(sweep)]  # stable
     assert len(runs) == 6 and len({r.name for r in runs}) == 6
-    assert runs[0].name == "tiny__pair=minilm-l3_mpnet-base__loss.name=xent"
-    assert runs[5].name == "tiny__pair=minilm-l6_mpnet-base__loss.name=product"
+    assert re.fullmatch(r"tiny__pair=minilm-l3_mpnet-base__loss\.name=xent-[0-9a-f]{6}", runs[0].name)
+    assert re.fullmatch(r"tiny__pair=minilm-l6_mpnet-base__loss\.name=product-[0-9a-f]{6}", runs[5].name)
+    pilot = expand(load_sweep(sweep_file, ["seeds=[0]"]))  # a pilot never shares a run directory with the full sweep
+    assert not {r.name for r in pilot} & {r.name for r in runs}
+    moved = expand(load_sweep(sweep_file, ["out_dir=elsewhere", "wandb.mode=offline"]))  # where and how it logs: same runs
+    assert [r.name for r in moved] == [r.name for r in runs]
     assert {"seeds=[0,1]", "weak.model.model=minilm-l6", "strong.model.model=mpnet-base", "w2s.student.loss.name=product",
             "wandb.group=tiny", f"name={runs[5].name}"} <= set(runs[5].overrides)
 
@@ -77,7 +83,7 @@ def test_sweep_runs_share_stages_and_finish(swept):
     assert reused == ["weak", "labels", "ceiling"]  # one supervisor and ceiling serve both students
     assert len(list((runs_dir / "_stages" / "weak").glob("*[!.lock]"))) == 1
     for loss in ("xent", "logconf"):
-        results = json.loads((runs_dir / f"tiny__loss.name={loss}" / "results.json").read_text())
+        results = json.loads((sweep_run(runs_dir, f"tiny__loss.name={loss}") / "results.json").read_text())
         assert results["complete"] and set(results["summary"]) >= {"weak_acc", "student_acc", "ceiling_acc", "pgr"}
 
 
@@ -85,7 +91,7 @@ def test_sweep_runs_share_a_wandb_group_and_tags(swept):
     runs_dir, _, _ = swept
     keys = []
     for loss in ("xent", "logconf"):
-        record = wandb_record(runs_dir / f"tiny__loss.name={loss}")
+        record = wandb_record(sweep_run(runs_dir, f"tiny__loss.name={loss}"))
         assert record["state"] == "finished" and record["config"]["wandb"]["group"] == "tiny"
         assert {"w2s", f"loss:{loss}", "pair:minilm-l3->minilm-l6", "sweep:tiny"} <= set(record["tags"])
         assert {"weak_acc", "student_acc", "ceiling_acc"} <= set(record["summary"])  # (a NaN PGR is not stored)
@@ -114,7 +120,7 @@ def test_compare_prints_the_table_and_writes_plots(swept):
     latex = oversight("compare", "tiny", "--out-dir", str(runs_dir), "--format", "latex").stdout
     assert "\\begin{tabular}" in latex and "\\toprule" in latex and "tiny\\_\\_loss.name=xent" in latex
     assert (out.parent / "tiny" / "compare.md").read_text().startswith("| run | protocol | dataset |")
-    shown = oversight("show", "tiny__loss.name=xent", "--out-dir", str(runs_dir)).stdout
+    shown = oversight("show", sweep_run(runs_dir, "tiny__loss.name=xent").name, "--out-dir", str(runs_dir)).stdout
     assert "per seed" in shown and "student_acc" in shown
     (runs_dir / "half-done").mkdir()
     assert "not shown, no complete results.json: half-done" in oversight("compare", str(runs_dir)).stdout
