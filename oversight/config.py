@@ -139,15 +139,17 @@ def _parse_overrides(overrides: list[str]) -> list[DictConfig]:
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not key=value")
-    layers = []
-    for item in overrides:
-        try:
-            layers.append(OmegaConf.from_dotlist([item]))
-        except OmegaConfBaseException as err:
-            raise ConfigError(_one_line(err)) from err
-        except Exception as err:  # a YAML value that does not parse (`seeds=[0`)
-            raise ConfigError(f"override {item!r} does not parse: {str(err).splitlines()[0]}") from err
-    return layers
+    return [parse_override(item) for item in overrides]
+
+
+def parse_override(item: str) -> DictConfig:
+    """One `key=value` as a config layer; a value that does not parse is a one-line ConfigError."""
+    try:
+        return OmegaConf.from_dotlist([item])
+    except OmegaConfBaseException as err:
+        raise ConfigError(_one_line(err)) from err
+    except Exception as err:  # a YAML value that does not parse (`seeds=[0`)
+        raise ConfigError(f"override {item!r} does not parse: {str(err).splitlines()[0]}") from err
 
 
 _ENV = re.compile(r"\$\{\s*oc\.env\s*:\s*([^,}\s]*)")

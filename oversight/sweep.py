@@ -106,15 +106,21 @@ def overrides_tag(overrides: list[str]) -> str:
     return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:6]
 
 
-def expand(sweep: SweepConfig) -> list[SweepRun]:
-    """Every grid point in a stable order (axes as written, values as listed)."""
-    axes = list(sweep.grid)
-    labels = axis_labels(axes)
+def file_overrides(sweep: SweepConfig) -> list[str]:
+    """What the sweep file sets for every run: its overrides, then `seeds:` and `out_dir:`."""
     common = list(sweep.overrides)
     if sweep.seeds is not None:
         common.append(f"seeds={json.dumps(list(sweep.seeds), separators=(',', ':'))}")
     if sweep.out_dir:
         common.append(f"out_dir={sweep.out_dir}")
+    return common
+
+
+def expand(sweep: SweepConfig) -> list[SweepRun]:
+    """Every grid point in a stable order (axes as written, values as listed)."""
+    axes = list(sweep.grid)
+    labels = axis_labels(axes)
+    common = file_overrides(sweep)
     runs = []
     for combo in itertools.product(*(_axis_points(a, sweep.grid[a]) for a in axes)):
         parts = [f"{labels[a]}={label}" for a, (label, _) in zip(axes, combo)]
@@ -151,8 +157,7 @@ def load_run_config(sweep: SweepConfig, run: SweepRun):
 def sweep_out_dir(sweep: SweepConfig) -> Path:
     from oversight.config import load_config
 
-    layered = [*sweep.overrides, *([f"out_dir={sweep.out_dir}"] if sweep.out_dir else []), *sweep.extra]  # as `expand` applies them
-    return Path(load_config(sweep.base, layered).run.out_dir)
+    return Path(load_config(sweep.base, [*file_overrides(sweep), *sweep.extra]).run.out_dir)  # as `expand` layers them
 
 
 def write_manifest(sweep: SweepConfig, runs: list[SweepRun]) -> Path:

@@ -133,8 +133,8 @@ def close_cut_line(jsonl: Path) -> None:
         pass
 
 
-def earlier_attempts(jsonl: Path) -> tuple[int, set[tuple[str, Any]]]:
-    """(last attempt number, the (stage, step) pairs already logged) of an existing metrics.jsonl."""
+def earlier_attempts(jsonl: Path) -> tuple[int, set[tuple]]:
+    """(last attempt number, the `step_id`s already logged) of an existing metrics.jsonl."""
     attempt, steps = 0, set()
     try:
         lines = jsonl.read_text().splitlines()

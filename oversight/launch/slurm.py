@@ -51,14 +51,12 @@ def split_slurm_overrides(overrides: list[str]) -> tuple[list[str], dict[str, An
     """`slurm.key=value` items go to SlurmConfig; the rest stay run overrides."""
     from omegaconf import OmegaConf
 
+    from oversight.config import parse_override
+
     rest, slurm = [], {}
     for item in overrides:
         if item.startswith("slurm.") and "=" in item:
-            key, value = item[len("slurm."):].split("=", 1)
-            try:
-                slurm[key] = OmegaConf.to_container(OmegaConf.from_dotlist([f"v={value}"]))["v"]
-            except Exception as err:  # the same parser as every other override
-                raise ConfigError(f"override {item!r} does not parse: {str(err).splitlines()[0]}") from err
+            slurm.update(OmegaConf.to_container(parse_override(item))["slurm"])  # the parser of every other override
         else:
             rest.append(item)
     return rest, slurm
