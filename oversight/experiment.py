@@ -230,6 +230,7 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
                    "dataset": {"name": run.data.name, "n": len(dataset), "classes": dataset.classes} if dataset is not None else None,
                    "per_seed": per_seed, "summary": summary, "statistics": method}
         if not main:
+            dist.leave()
             return results
         atomic_write_json(run_dir / "results.json", results)
         logger.summary({k: v["mean"] for k, v in summary.items()} | {f"{k}_ci95": v["ci95"] for k, v in summary.items()}
@@ -242,6 +243,7 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
             print(spec.summary_table(summary))
         print(f"results: {run_dir / 'results.json'}")
         logger.finish(0)
+        dist.leave()
         return results
     except BaseException as err:  # an error or Ctrl-C: the wandb run is marked failed, not left `running`
         logger.finish(130 if isinstance(err, KeyboardInterrupt) else 1)

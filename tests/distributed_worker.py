@@ -39,8 +39,7 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     torch.save({"world_size": dist.world_size(), "rank": dist.rank(), "weights": model.state_dict(), "probs": torch.from_numpy(probs),
                 "history": state.history, "kept_step": state.best_step, "logged": logged}, out / f"rank{dist.rank()}.pt")
-    if torch.distributed.is_initialized():  # a live gloo group at exit can abort the process ("terminate called ...")
-        torch.distributed.destroy_process_group()
+    dist.leave()
 
 
 if __name__ == "__main__":

@@ -144,3 +144,15 @@ def barrier() -> None:
     dist = _dist()
     if dist is not None:
         dist.barrier()
+
+
+def leave() -> None:
+    """Wait for every rank, then tear the process group down while the interpreter is still whole.
+
+    A rank that exits with a live gloo group, or destroys it while a peer is still mid-collective,
+    can abort in gloo's threads ("terminate called without an active exception").
+    """
+    dist = _dist()
+    if dist is not None:
+        dist.barrier()
+        dist.destroy_process_group()
