@@ -26,7 +26,7 @@ from oversight.slots import carry_named_items, drop, specialize, sub_layers
 from oversight.tracking import WandbConfig
 from oversight.training.config import ClassifierConfig, RoleConfig, TrainConfig
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"  # a link to the checkout's configs/, real files in a wheel
 DEFAULT_CONFIG = CONFIG_DIR / "w2s_default.yaml"
 
 
@@ -103,7 +103,11 @@ def describe_config(path: Path) -> str:
             break
         lines.append(line.lstrip("# ").strip())
     text = " ".join(lines)
-    return text[: text.find(". ") + 1] if ". " in text else text
+    end = _SENTENCE_END.search(text)
+    return text[: end.start() + 1] if end else text
+
+
+_SENTENCE_END = re.compile(r"(?<!\bal)(?<!\be\.g)(?<!\bi\.e)(?<!\bsec)\.\s")  # not "et al. 2024" nor "sec. 4"
 
 
 def find_config(name: str | Path) -> Path:

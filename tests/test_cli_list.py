@@ -1,5 +1,6 @@
 """`oversight list` as typed: every registry's entries appear, with the offline install hint."""
 
+import os
 import subprocess
 import sys
 
@@ -39,3 +40,29 @@ def test_a_model_name_typo_fails_at_load_with_a_suggestion():
 
     bad = subprocess.run([sys.executable, "-m", "oversight.cli", "run", "strong.model.model=mpnet-bsae"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown model 'mpnet-bsae'" in bad.stderr and "did you mean 'mpnet-base'?" in bad.stderr
+
+
+def test_a_wheel_install_finds_the_bundled_configs_by_name(tmp_path):
+    """A non-editable install (wheel) ships configs/ as package data: `oversight configs` and names work."""
+    from cluster_helpers import ROOT
+
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", tmp_path / "wheel", ROOT], check=True,
+                   capture_output=True)
+    (wheel,) = (tmp_path / "wheel").glob("oversight-*.whl")
+    subprocess.run([*pip, "install", "--no-deps", "--target", tmp_path / "site", wheel], check=True, capture_output=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}  # ahead of the checkout's editable install
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "oversight.cli", *args], capture_output=True, text=True, cwd=elsewhere, env=env)
+
+    where = subprocess.run([sys.executable, "-c", "import oversight; print(oversight.__file__)"], capture_output=True, text=True,
+                           cwd=elsewhere, env=env).stdout
+    assert where.startswith(str(tmp_path / "site")), where
+    listed = cli("configs").stdout
+    assert "e2h_default            Easy-to-hard generalization (Hase et al. 2024) on the default W2S data and models." in listed
+    assert "w2s_losses" in listed
+    shown = cli("run", "e2h_default", "--print-config")
+    assert shown.returncode == 0 and "protocol: e2h" in shown.stdout, shown.stderr[-1000:]
