@@ -158,7 +158,8 @@ def log_table(title: str, runs: list[RunSummary], out: Path) -> None:
     cfg = read_yaml(runs[0].path / "config.yaml").get("wandb", {})  # same project as the runs
     wandb_cfg = WandbConfig(mode=cfg.get("mode", "auto"), project=cfg.get("project", "oversight"), entity=cfg.get("entity", ""),
                             group=title)
-    logger = RunLogger(out, wandb_cfg, f"{title}-compare", {"runs": [r.name for r in runs]}, ["sweep-table", f"sweep:{title}"])
+    logger = RunLogger(out, wandb_cfg, f"{title}-compare", {"runs": [r.name for r in runs]}, ["sweep-table", f"sweep:{title}"],
+                       job_type="compare")
     try:
         logger.table("sweep_transfer_table", *numeric_rows(runs))
     finally:

@@ -198,7 +198,7 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
     tags = [run.protocol] + [f"{role}:{getattr(run, role).model.model}" for role in ("weak", "strong") if getattr(run, role)]
     tags += [f"data:{run.data.name}"] if run.data else []
     logger = RunLogger(run_dir, run.wandb, name, {**exp.as_dict(), "run_dir": str(run_dir), "world_size": dist.world_size()},
-                       tags, enabled=main)
+                       tags, job_type=run.protocol, enabled=main)  # job_type: the dashboard groups runs by protocol
     try:
         dataset = load_dataset_from_config(run.data) if run.data else None
         ws = Workspace(device=device, feature_cache=feature_store(run), offline=run.offline, log=logger.log,

@@ -48,7 +48,8 @@ def resolve_mode(mode: str) -> str:
 class RunLogger:
     """log(metrics) → metrics.jsonl (+ wandb); summary/table at the end; finish() closes wandb."""
 
-    def __init__(self, run_dir: Path, cfg: WandbConfig, name: str, config: dict[str, Any], tags: list[str], enabled: bool = True) -> None:
+    def __init__(self, run_dir: Path, cfg: WandbConfig, name: str, config: dict[str, Any], tags: list[str], job_type: str,
+                 enabled: bool = True) -> None:
         self.run_dir = Path(run_dir)
         self.enabled = enabled
         self.jsonl = self.run_dir / "metrics.jsonl"
@@ -63,7 +64,7 @@ class RunLogger:
         if mode != "disabled":
             import wandb
 
-            self.wandb_run = wandb.init(project=cfg.project, entity=cfg.entity or None, name=name, group=cfg.group or None,
+            self.wandb_run = wandb.init(project=cfg.project, entity=cfg.entity or None, name=name, group=cfg.group or None, job_type=job_type,
                                         tags=sorted(set(tags + list(cfg.tags))), config=config, dir=str(self.run_dir),
                                         mode=mode, reinit="finish_previous", id=run_id(self.run_dir), resume="allow",
                                         settings=wandb.Settings(quiet=True))  # no run-history footer under our table

@@ -29,13 +29,15 @@ def oversight(*args: str, cwd: Path = ROOT, check: bool = True, prefix: list[str
 
 
 def wandb_record(run_dir: Path) -> dict:
-    """What wandb recorded offline for a run directory's only wandb run (summary, config, tags, group)."""
+    """What wandb recorded offline for a run directory's only wandb run (summary, config, tags, group, job_type)."""
     import json
 
     (wandb_run,) = (run_dir / "wandb").glob("offline-run-*")
-    shown = subprocess.run([str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--summary", "--json", str(wandb_run)],
-                           capture_output=True, text=True, check=True)
-    return json.loads(shown.stdout)
+    wandb = str(Path(sys.executable).parent / "wandb")
+    shown = subprocess.run([wandb, "leet", "inspect", "--summary", "--json", str(wandb_run)], capture_output=True, text=True, check=True)
+    records = subprocess.run([wandb, "leet", "inspect", "--json", str(wandb_run)], capture_output=True, text=True, check=True)
+    runs = [r["run"] for r in map(json.loads, records.stdout.splitlines()) if r.get("type") == "run"]
+    return {**json.loads(shown.stdout), "job_type": runs[-1].get("job_type")}
 
 
 def sweep_run(runs: Path, grid_point: str) -> Path:

@@ -203,7 +203,7 @@ def test_metrics_line_cut_by_a_kill_does_not_swallow_the_next_attempt(tmp_path):
     from oversight.tracking import RunLogger, WandbConfig
 
     (tmp_path / "metrics.jsonl").write_text('{"attempt": 1, "stage": "s", "stage_key": "k", "step": 1}\n{"attempt": 1, "sta')
-    logger = RunLogger(tmp_path, WandbConfig(mode="disabled"), "r", {}, [])
+    logger = RunLogger(tmp_path, WandbConfig(mode="disabled"), "r", {}, [], job_type="w2s")
     logger.log({"step": 1, "stage_key": "k"}, "s")  # replayed by a resumed stage: already recorded
     logger.log({"step": 2, "stage_key": "k"}, "s")
     logger.log({"step": 1, "stage_key": "other"}, "s")  # the same stage under another config: its own curve
