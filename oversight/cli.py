@@ -15,12 +15,15 @@ import sys
 from oversight import __version__, commands
 from oversight.cli_help import CONFIG_EPILOG
 from oversight.errors import OversightError
+from oversight.progress import VERBOSE
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oversight", description="Scalable-oversight experiments: weak-to-strong and friends.",
                                      epilog=CONFIG_EPILOG)
     parser.add_argument("--version", action="version", version=f"oversight {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="progress bars even when output is redirected, and wandb's own messages (anywhere on the line)")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
         importlib.import_module(f"oversight.commands.{module}").register(sub)
@@ -32,7 +35,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     `run X seeds=[0] --print-config`. argparse stops a positional list at the first flag; what it
     leaves over is taken as more overrides when it has the form key=value."""
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = any(item in ("-v", "--verbose") for item in argv)
+    args, rest = parser.parse_known_args([item for item in argv if item not in ("-v", "--verbose")])
+    args.verbose = verbose
     extra = [item for item in rest if "=" in item and not item.startswith("-")]
     unknown = [item for item in rest if item not in extra]
     if unknown or (extra and not hasattr(args, "overrides")):
@@ -45,6 +51,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.verbose:
+        os.environ[VERBOSE] = "1"  # inherited by SLURM jobs and launched ranks
     try:
         return args.func(args)
     except OversightError as err:

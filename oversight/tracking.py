@@ -23,6 +23,7 @@ from typing import Any
 
 from oversight.atomic import atomic_write_bytes, strict_json
 from oversight.errors import ConfigError
+from oversight.progress import verbose
 
 WANDB_MODES = ("auto", "online", "offline", "disabled")
 
@@ -67,7 +68,7 @@ class RunLogger:
             self.wandb_run = wandb.init(project=cfg.project, entity=cfg.entity or None, name=name, group=cfg.group or None, job_type=job_type,
                                         tags=sorted(set(tags + list(cfg.tags))), config=config, dir=str(self.run_dir),
                                         mode=mode, reinit="finish_previous", id=run_id(self.run_dir), resume="allow",
-                                        settings=wandb.Settings(quiet=True))  # no run-history footer under our table
+                                        settings=wandb.Settings(quiet=not verbose()))  # no run-history footer under our table
 
     def log(self, metrics: dict[str, Any], stage: str = "") -> None:
         if not self.enabled:

@@ -19,10 +19,10 @@ TINY = ["data.max_examples=600", "split.weak_train=200", "split.strong_train=200
 
 def oversight(*args: str, cwd: Path = ROOT, check: bool = True, prefix: list[str] | None = None,
               env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    """The CLI as a user types it (optionally under a launcher such as torchrun)."""
+    """The CLI as a user types it (optionally under a launcher such as torchrun); an env value None unsets it."""
     cmd = [*(prefix or [sys.executable, "-m"]), "oversight.cli", *args]
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+                            env={k: v for k, v in {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}.items() if v is not None})
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}: {' '.join(cmd)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result

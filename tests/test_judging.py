@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -123,6 +124,7 @@ def test_sequential_debate_and_a_new_judge_reuse_nothing_they_should_not(finishe
     shown = capsys.readouterr().out
     assert "transcripts_direct reused" in shown and "verdicts_direct done" in shown  # only the judge changed
     assert "transcripts_debate done" in shown
+    assert re.search(r"^\S+: \d+ replies, [1-9]\d* tokens in [\d.]+ s \(\d+ tokens/s\)$", shown, re.M)  # generation's own line
     rows = lines(run_directory(exp) / "transcripts" / "debate-seed0.jsonl")
     assert {r["mode"] for r in rows} == {"sequential"} and {r["first_speaker"] for r in rows} <= {0, 1}
     s = results["summary"]

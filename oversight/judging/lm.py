@@ -10,11 +10,13 @@ after the prompt: a verdict that can never fail to parse, for small judges.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from oversight import progress
 from oversight.errors import ConfigError, ModelError
 from oversight.models.catalog import check_model_name
 
@@ -89,6 +91,8 @@ class ChatLM:
         prompts = [self.render(c, assistant_prefix) for c in conversations]
         tokens = max_new_tokens or self.cfg.max_new_tokens
         replies: list[str] = [""] * len(prompts)
+        started, generated = time.perf_counter(), 0
+        bar = progress.bar(total=len(prompts), desc=f"{self.cfg.model} generating", unit="reply")
         for batch in self._batches(prompts):
             enc = self.tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
                                  add_special_tokens=False).to(self.device)
@@ -102,6 +106,13 @@ class ChatLM:
             new = out[:, enc["input_ids"].shape[1]:]
             for i, ids in zip(batch, new):
                 replies[i] = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
+            generated += int((new != self.tokenizer.pad_token_id).sum())
+            bar.update(len(batch))
+            bar.set_postfix_str(f"{generated / (time.perf_counter() - started):.0f} tokens/s")
+        bar.close()
+        seconds = time.perf_counter() - started
+        print(f"{self.cfg.model}: {len(prompts)} replies, {generated} tokens in {seconds:.1f} s "
+              f"({generated / max(seconds, 1e-9):.0f} tokens/s)", flush=True)
         return replies
 
     def option_probs(self, conversations: list[Conversation], options: list[str], assistant_prefix: str = "") -> np.ndarray:

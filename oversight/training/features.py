@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from oversight import progress
 from oversight.atomic import atomic_write_bytes, atomic_write_with
 from oversight.hashing import file_sha256, sidecar_mismatch
 from oversight.stages import file_lock
@@ -47,7 +47,7 @@ def compute_features(path: str, texts: list[str], cfg: ClassifierConfig, batch_s
     how = resolve_pooling(cfg, backbone.config)
     tokens = tokenize(tokenizer, texts, cfg.max_length)
     out = np.zeros((len(texts), backbone.config.hidden_size), dtype=np.float32)
-    for indices in tqdm(sorted_order(tokens.lengths, batch_size), desc=desc, unit="batch", leave=False, disable=None):
+    for indices in progress.bar(sorted_order(tokens.lengths, batch_size), desc=desc, unit="batch"):
         batch = {k: v.to(device) for k, v in collate_tokens(tokens, indices).items()}
         pooled = pool(backbone_states(backbone, batch, cfg.layer), batch["attention_mask"], how)
         out[indices] = pooled.float().cpu().numpy()

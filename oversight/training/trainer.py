@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from oversight import progress
 from oversight.errors import CacheError, TrainingError
 from oversight.training import distributed as dist
 from oversight.training.batching import BatchSource
@@ -100,7 +100,7 @@ def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, ba
     indices = dist.local_shard(all_indices)
     position = {int(i): p for p, i in enumerate(indices)}
     batches = source.eval_batches(indices, batch_size) if len(indices) else []
-    for batch_idx in tqdm(batches, desc=desc, unit="batch", leave=False, disable=None if dist.is_main() else True):
+    for batch_idx in progress.bar(batches, desc=desc, unit="batch"):
         with autocast(device, bf16):
             logits = model(**to_device(source.collate(batch_idx), device))
         probs = torch.softmax(logits.float(), -1).cpu().numpy()
@@ -196,7 +196,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     finite = Finiteness(device)
     since_log = 0
     # a context manager, so a diverged run's error prints after the bar is cleared, on its own line
-    with tqdm(total=total_steps, initial=state.step, desc=desc, unit="step", leave=False, disable=None if dist.is_main() else True) as bar:
+    with progress.bar(total=total_steps, initial=state.step, desc=desc, unit="step") as bar:
         while state.step < total_steps:
             generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
             batches = source.train_batches(fit_idx, cfg.batch_size, generator)

@@ -1,0 +1,26 @@
+"""Progress bars and the `-v` switch: bars on a terminal by default, always under `-v`, never on ranks > 0.
+
+Redirected logs (SLURM, `> log`) stay one line per stage unless `-v` (`OVERSIGHT_VERBOSE=1`, which
+job scripts and worker processes inherit) asks for the bars too.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from oversight.training import distributed as dist
+
+VERBOSE = "OVERSIGHT_VERBOSE"
+
+
+def verbose() -> bool:
+    return os.environ.get(VERBOSE, "") not in ("", "0")
+
+
+def bar(iterable: Any = None, **kwargs: Any):
+    """A tqdm bar that disappears when done (`leave=False`); shown per the rules above."""
+    from tqdm.auto import tqdm
+
+    disable = True if not dist.is_main() else (False if verbose() else None)  # None: only on a terminal
+    return tqdm(iterable, leave=False, disable=disable, **kwargs)
