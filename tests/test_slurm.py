@@ -118,7 +118,39 @@ def test_run_launcher_slurm_with_two_processes_per_job(slurm_cluster, tmp_path):
                        f"slurm.folder={tmp_path / 'submitit'}", "slurm.cpus_per_task=1", "slurm.mem_gb=3", "slurm.tasks_per_node=2",
                        "--launcher", "slurm", "--wait", timeout=300)
     assert "submitted job" in result.stdout
+    assert "student_acc" in result.stdout and "per seed" in result.stdout  # --wait prints the run's table
     (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith("w2s-")]
     assert json.loads((run_dir / "results.json").read_text())["complete"]
     assert wandb_record(run_dir)["config"]["world_size"] == 2  # two SLURM tasks joined one process group
     assert len(list((tmp_path / "submitit").glob("*_result.pkl"))) == 2
+
+
+def test_requests_are_fitted_to_the_cluster_or_warned_about(slurm_cluster, tmp_path):
+    """The default 4 CPUs do not fit the 2-CPU node: shrunk (announced) and the job runs; an explicit
+    8 CPUs is submitted with a warning instead of pending unannounced."""
+    args = ["run", "configs/w2s_default.yaml", *TINY, "w2s.student.loss.name=xent", "wandb.mode=disabled", f"out_dir={tmp_path}"]
+    cpus = int(subprocess.run(["sinfo", "-h", "-N", "-o", "%c"], capture_output=True, text=True, check=True).stdout.split()[0])
+    fitted = oversight(*args, f"slurm.folder={tmp_path / 'fitted'}", "--launcher", "slurm", "--wait", timeout=300)
+    assert f"slurm: cpus_per_task 4 -> {cpus} (the default does not fit partition" in fitted.stdout
+    assert "student_acc" in fitted.stdout
+    too_big = oversight(*args, "name=too_big", f"slurm.folder={tmp_path / 'too_big'}", f"slurm.cpus_per_task={cpus * 4}",
+                        "--launcher", "slurm", timeout=120)
+    job_id = too_big.stdout.split("submitted job ")[1].split()[0]
+    subprocess.run(["scancel", job_id], check=True)
+    assert "warning: slurm: no node of partition" in too_big.stdout and f"1 x {cpus * 4} CPUs" in too_big.stdout
+
+
+def test_sinfo_lines_parse_into_node_sizes():
+    from oversight.launch.cluster import Node, fit_to_cluster, parse_node
+    from oversight.launch.slurm import SlurmConfig
+
+    assert parse_node("debug*|2|21694|(null)") == Node("debug", True, 2, 21694 / 1024, 0)
+    assert parse_node("gpu|64|515000|gpu:a100:8(S:0-1)").gpus == 8
+    assert parse_node("gpu|64|515000|gpu:4,gpu:v100:2").gpus == 6
+    assert parse_node("PARTITION|CPUS|MEMORY|GRES") is None
+    nodes = [parse_node("cpu*|16|64000|(null)"), parse_node("gpu|32|256000|gpu:a100:4")]
+    fitted, notes = fit_to_cluster(SlurmConfig(partition="gpu", gpus_per_node=8), nodes)
+    assert fitted.gpus_per_node == 8 and notes[-1].startswith("warning: slurm: no node of partition gpu holds")
+    fitted, notes = fit_to_cluster(SlurmConfig(tasks_per_node=8), nodes)
+    assert fitted.cpus_per_task == 2 and notes == ["slurm: cpus_per_task 4 -> 2 (the default does not fit partition cpu's largest node)"]
+    assert fit_to_cluster(SlurmConfig(), None) == (SlurmConfig(), [])

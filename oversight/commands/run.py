@@ -45,7 +45,10 @@ def submit_to_slurm(config: str, overrides: list[str], wait: bool) -> int:
     print(f"submitted job {job.job_id} for run {name}; logs in {folder}; results in {out_dir / name}")
     if wait:
         job.results()  # one result per task; raises the job's own error if it failed
-        print(f"done: {out_dir / name / 'results.json'}")
+        from oversight.commands.show import run_table
+
+        print(run_table(out_dir / name))
+        print(f"results: {out_dir / name / 'results.json'}")
     return 0
 
 

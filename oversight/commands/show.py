@@ -8,20 +8,23 @@ from pathlib import Path
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    run = Path(args.run)
+    print(run_table(run if run.is_dir() else Path(args.out_dir) / args.run))
+    return 0
+
+
+def run_table(run: Path) -> str:
+    """The table a finished run printed, rebuilt from its results.json."""
     from oversight.errors import ConfigError
     from oversight.report import format_table
 
-    run = Path(args.run)
-    if not run.is_dir():
-        run = Path(args.out_dir) / args.run
     try:
         results = json.loads((run / "results.json").read_text())
     except (OSError, ValueError) as err:
-        raise ConfigError(f"{args.run}: no readable results.json in {run} ({type(err).__name__}); is the run finished?") from err
+        raise ConfigError(f"{run.name}: no readable results.json in {run} ({type(err).__name__}); is the run finished?") from err
     if not results.get("complete"):
         raise ConfigError(f"{run}: results.json is not complete")
-    print(format_table(results["name"], results["summary"], results.get("statistics")))
-    return 0
+    return format_table(results["name"], results["summary"], results.get("statistics"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -90,6 +90,11 @@ def sbatch_parameters(cfg: SlurmConfig) -> dict[str, Any]:
 def build_executor(cfg: SlurmConfig, folder: Path, name: str):
     import submitit
 
+    from oversight.launch.cluster import fit_to_cluster, read_nodes
+
+    cfg, notes = fit_to_cluster(cfg, read_nodes())
+    for note in notes:
+        print(note, flush=True)
     folder.mkdir(parents=True, exist_ok=True)
     executor = submitit.SlurmExecutor(folder=str(folder), max_num_timeout=cfg.max_num_timeout)
     params = sbatch_parameters(cfg)
