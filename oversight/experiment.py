@@ -22,6 +22,7 @@ from oversight.config import ExperimentConfig, RunConfig, config_to_yaml
 from oversight.data import TextDataset, load_dataset_from_config
 from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
+from oversight.models import resolve_roles
 from oversight.paths import cache_root
 from oversight.protocols.base import HEADLINE_KEYS
 from oversight.protocols.splits import chain_split
@@ -200,16 +201,17 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
     logger = RunLogger(run_dir, run.wandb, name, {**exp.as_dict(), "run_dir": str(run_dir), "world_size": dist.world_size()},
                        tags, job_type=run.protocol, enabled=main)  # job_type: the dashboard groups runs by protocol
     try:
+        resolve_roles(run)
         dataset = load_dataset_from_config(run.data) if run.data else None
         ws = Workspace(device=device, feature_cache=feature_store(run), offline=run.offline, log=logger.log,
                        table=logger.table if main else None, run_dir=run_dir)
         ctx = ExperimentContext(exp, dataset, StageStore(Path(run.out_dir) / "_stages"), ws)
         rows = spec.rows_used(ctx) if spec.rows_used is not None and dataset is not None else None
-        for role in (run.weak, run.strong):  # resolve and check the models before any stage runs
-            if role is not None and dataset is not None:
-                learner = ctx.learner(role.model)
-                if rows is not None:  # the features of every row the seeds use, in one pass per model
-                    learner.ensure(rows, role.train.eval_batch_size)
+        roles = [role for role in (run.weak, run.strong) if role is not None and dataset is not None]
+        learners = [ctx.learner(role.model) for role in roles]  # every model resolved and checked before any work
+        for role, learner in zip(roles, learners):
+            if rows is not None:  # the features of every row the seeds use, in one pass per model
+                learner.ensure(rows, role.train.eval_batch_size)
         per_seed, headlines = {}, {}
         for seed in run.seeds:
             outcome = spec.run_seed(ctx, seed)

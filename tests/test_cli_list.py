@@ -42,6 +42,14 @@ def test_a_model_name_typo_fails_at_load_with_a_suggestion():
     assert bad.returncode == 2 and "unknown model 'mpnet-bsae'" in bad.stderr and "did you mean 'mpnet-base'?" in bad.stderr
 
 
+def test_a_hub_id_that_resolves_nowhere_fails_before_data_or_torch_load(tmp_path):
+    code = "import sys; from oversight.cli import main; code = main(sys.argv[1:]); assert 'torch' not in sys.modules; sys.exit(code)"
+    bad = subprocess.run([sys.executable, "-c", code, "run", "weak.model.model=nobody/no-such-model", "offline=true",
+                          f"out_dir={tmp_path}"], capture_output=True, text=True)
+    assert bad.returncode == 2, bad.stderr[-2000:]
+    assert bad.stderr.startswith("error: model 'nobody/no-such-model' resolves nowhere offline")  # no dataset line before it
+
+
 def test_a_wheel_install_finds_the_bundled_configs_by_name(tmp_path):
     """A non-editable install (wheel) ships configs/ as package data: `oversight configs` and names work."""
     from cluster_helpers import ROOT

@@ -19,6 +19,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.print_config:
         print(config_to_yaml(exp))
         return 0
+    from oversight.models import resolve_roles
+
+    resolve_roles(exp.run)  # a model that resolves nowhere fails in a fraction of a second, before torch loads
     from oversight.experiment import run_experiment  # torch and friends load only for a real run
 
     run_experiment(exp)

@@ -41,6 +41,9 @@ def env_offline() -> bool:
     return any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE", "OVERSIGHT_OFFLINE"))
 
 
+_SNAPSHOTS: dict[tuple[str, str], Path] = {}  # a process asks the hub about an id and revision once
+
+
 def resolve_model(name: str, offline: bool | None = None, revision: str = "") -> ResolvedModel:
     """Resolve `name` (folder, short name or hub id); `offline=None` reads the environment."""
     if not name.strip():
@@ -63,7 +66,9 @@ def resolve_model(name: str, offline: bool | None = None, revision: str = "") ->
         offline = env_offline()
     if not offline:
         try:
-            return ResolvedModel(name, str(hub_snapshot(hub_id, revision)), spec, True)
+            if (hub_id, revision) not in _SNAPSHOTS:
+                _SNAPSHOTS[hub_id, revision] = hub_snapshot(hub_id, revision)
+            return ResolvedModel(name, str(_SNAPSHOTS[hub_id, revision]), spec, True)
         except ModelError as err:  # the hub is down or unreachable: a snapshot already cached still serves
             snapshot = hf_cached_snapshot(hub_id, revision)
             if snapshot is None:
@@ -77,6 +82,14 @@ def resolve_model(name: str, offline: bool | None = None, revision: str = "") ->
         return ResolvedModel(name, str(snapshot), spec, True)
     at = f" at revision {revision!r}" if revision else ""
     raise ModelError(_nowhere_message(name, spec, hub_id) + at)
+
+
+def resolve_roles(run) -> None:
+    """Resolve the weak and strong models of a run config: a model that resolves nowhere fails before
+    any data loads or torch is imported (a hub lookup is kept for the process)."""
+    for role in (run.weak, run.strong):
+        if role is not None:
+            resolve_model(role.model.model, offline=run.offline, revision=role.model.revision)
 
 
 def hf_cached_snapshot(hub_id: str, revision: str = "") -> Path | None:
