@@ -15,6 +15,11 @@ def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
     return float((np.asarray(probs).argmax(-1) == np.asarray(labels)).mean())
 
 
+def test_metrics(prefix: str, probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """`<prefix>_acc` and `<prefix>_auroc` of one role's test predictions."""
+    return {f"{prefix}_acc": accuracy(probs, labels), f"{prefix}_auroc": auroc(probs, labels)}
+
+
 def agreement(probs_a: np.ndarray, probs_b: np.ndarray) -> float:
     """Fraction of examples where two predictors pick the same class."""
     return float((np.asarray(probs_a).argmax(-1) == np.asarray(probs_b).argmax(-1)).mean())

@@ -15,6 +15,7 @@ from typing import Any
 from oversight.headline import Headline
 from oversight.metrics import mean_ci95
 from oversight.protocols.base import HEADLINE_KEYS
+from oversight.tables import render
 from oversight.transfer_stats import summarize_headlines
 
 
@@ -79,30 +80,28 @@ def _interval(s: dict[str, Any]) -> str:
 
 
 def format_table(name: str, summary: dict[str, dict[str, Any]], method: dict[str, Any] | None = None) -> str:
-    rows = list(summary.items())
-    n_seeds = max((len(s.get("values") or []) for _, s in rows), default=0)
-    width = max([len(k) for k, _ in rows] + [13])
+    """The run's console table: one row per metric with its mean, interval, seeds counted and per-seed values."""
+    items = list(summary.items())
+    n_seeds = max((len(s.get("values") or []) for _, s in items), default=0)
     lines = [f"supervision transferred — {name}"]
     if method:
         lines.append(f"weak_acc is the {method['baseline']}; headline intervals: paired bootstrap over {method['n_seeds']} seeds "
                      f"x {'/'.join(map(str, method['n_test']))} test examples ({method['reps']} resamples); others: Student-t over seeds")
-    lines.append(f"{'metric':<{width}}  {'mean':>9}  {'95% CI':<17}  {'seeds':<12}  per seed")
-    lines.append("-" * len(lines[-1]))
-    kept = [(k[: -len("_kept_step")], s["values"]) for k, s in rows if k.endswith("_kept_step")]
-    for key, s in rows:
+    rows = []
+    for key, s in items:
         if key.endswith("_kept_step"):
             continue
         if s.get("ci") == "count":
-            lines.append(f"{key:<{width}}  {s['mean']:>9}  {'':<17}  of {s['n']}")
-            continue
-        if key == "pgr" and s.get("ci") == "paired bootstrap":
+            rows.append([key, s["mean"], "", f"of {s['n']}", ""])
+        elif key == "pgr" and s.get("ci") == "paired bootstrap":
             defined = f"{s['n']}/{n_seeds} defined"
             mean = "undefined" if not _defined(s["mean"]) else _fmt(s["mean"])
-            lines.append(f"{'pgr':<{width}}  {mean:>9}  {_interval(s):<17}  {defined:<12}  {_seeds(s)}  (ratio of mean gaps)")
-            lines.append(f"{'pgr_seed_mean':<{width}}  {_fmt(s['seed_mean']):>9}  {'':<17}  {defined:<12}  (mean of per-seed ratios)")
-            continue
-        counted = f"{s['n']}/{len(s.get('values') or [])}"
-        lines.append(f"{key:<{width}}  {_fmt(s['mean']):>9}  {_interval(s):<17}  {counted:<12}  {_seeds(s)}")
+            rows.append(["pgr", mean, _interval(s), defined, f"{_seeds(s)}  (ratio of mean gaps)"])
+            rows.append(["pgr_seed_mean", _fmt(s["seed_mean"]), "", defined, "(mean of per-seed ratios)"])
+        else:
+            rows.append([key, _fmt(s["mean"]), _interval(s), f"{s['n']}/{len(s.get('values') or [])}", _seeds(s)])
+    lines.append(render(["metric", "mean", "95% CI", "seeds", "per seed"], rows, align="lrlll"))
+    kept = [(k[: -len("_kept_step")], s["values"]) for k, s in items if k.endswith("_kept_step")]
     if kept:
         lines.append("kept step per seed: " + "; ".join(f"{role} {', '.join(map(str, values))}" for role, values in kept))
     pgr = summary.get("pgr", {})

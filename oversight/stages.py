@@ -192,3 +192,8 @@ class StageStore:
         if problem is not None:
             print(f"warning: stage {kind}/{key}: {problem}; recomputing it", flush=True)
         return problem is None
+
+
+def kept_steps(**stages: StageResult) -> dict[str, int]:
+    """`<role>_kept_step` of each training stage: the step whose weights its selection rule kept."""
+    return {f"{role}_kept_step": stage.meta.get("kept_step") for role, stage in stages.items()}

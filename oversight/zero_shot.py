@@ -12,15 +12,19 @@ No label of any example is read; the class names are the only supervision, as in
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from oversight.errors import ConfigError
 
+if TYPE_CHECKING:  # the context imports torch
+    from oversight.context import Context
+
 TEMPERATURE = 0.05  # softmax temperature over cosine similarities (only the argmax enters accuracy)
 
 
-def zero_shot_probs(ctx, model_cfg, template: str, indices: np.ndarray) -> np.ndarray:
+def zero_shot_probs(ctx: Context, model_cfg, template: str, indices: np.ndarray) -> np.ndarray:
     """Class probabilities at `indices` from similarity to each class's prompt, under the model of `model_cfg`."""
     from oversight.training.features import compute_features
 

@@ -16,9 +16,8 @@ import pytest
 from headline_checks import assert_seed_pgr, assert_wandb_pgr
 
 from oversight.config import SplitConfig
-from oversight.experiment import make_split
 from oversight.metrics import pgr
-from oversight.protocols.splits import chain_split
+from oversight.protocols.splits import chain_split, make_split
 
 TINY = ["data.max_examples=200", "split.weak_train=60", "split.strong_train=50", "split.test=40", "seeds=[0,1]",
         "weak.train.epochs=3", "strong.train.epochs=3", "strong.model.max_length=64"]  # short: mpnet features dominate

@@ -15,13 +15,14 @@ import pytest
 from headline_checks import assert_seed_pgr
 
 from oversight.config import load_config
+from oversight.context import Context
 from oversight.data import load_dataset_from_config
 from oversight.difficulty import DIFFICULTIES, difficulty_scores, fold_assignment
 from oversight.errors import ConfigError
-from oversight.experiment import ExperimentContext, digest, run_experiment
+from oversight.experiment import run_experiment
 from oversight.protocols.e2h import majority_floor, supervision_gap_recovered
 from oversight.protocols.splits import difficulty_bands, difficulty_split
-from oversight.stages import StageStore
+from oversight.stages import StageStore, digest
 from oversight.training.device import pick_device
 from oversight.training.fit import Workspace
 from oversight.zero_shot import zero_shot_probs
@@ -62,12 +63,12 @@ def test_sgr_and_floor_against_hand_computation():
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory) -> ExperimentContext:
+def ctx(tmp_path_factory) -> Context:
     out = tmp_path_factory.mktemp("e2h")
     exp = load_config("configs/e2h_default.yaml", [*TINY, f"out_dir={out}"])
     dataset = load_dataset_from_config(exp.run.data)
     ws = Workspace(device=pick_device("cpu"), feature_cache=out / "_features", offline=None)
-    return ExperimentContext(exp, dataset, StageStore(out / "_stages"), ws)
+    return Context(exp, dataset, StageStore(out / "_stages"), ws)
 
 
 def test_model_difficulty_is_out_of_fold(ctx):

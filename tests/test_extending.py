@@ -102,7 +102,8 @@ import json
 import sys
 import numpy as np
 from oversight.config import load_config
-from oversight.experiment import default_run_name, train_spec
+from oversight.context import train_spec
+from oversight.experiment import default_run_name
 from oversight.stages import stage_key
 
 exp = load_config("configs/w2s_default.yaml", sys.argv[1:])

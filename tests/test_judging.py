@@ -21,8 +21,9 @@ import pytest
 from oversight.config import load_config
 from oversight.data import load_dataset_from_config
 from oversight.errors import ConfigError
-from oversight.experiment import make_split, run_directory, run_experiment
+from oversight.experiment import run_directory, run_experiment
 from oversight.judging.quotes import find_quotes, is_verified
+from oversight.protocols.splits import make_split
 from oversight.stages import digest
 
 CONFIG = "configs/debate_sentiment.yaml"

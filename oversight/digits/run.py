@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -18,6 +19,9 @@ from oversight.digits.pixels import Digits, PixelJudge, judge_accuracy, load_dig
 from oversight.metrics import pgr
 from oversight.stages import StageResult, digest
 from oversight.training.weights import load_checked, save_tensors
+
+if TYPE_CHECKING:  # the context imports torch
+    from oversight.context import Context
 
 
 @contextmanager
@@ -31,7 +35,7 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def judge_stage(ctx, data: Digits, train_idx: np.ndarray, k: int | None, seed: int) -> tuple[PixelJudge, StageResult]:
+def judge_stage(ctx: Context, data: Digits, train_idx: np.ndarray, k: int | None, seed: int) -> tuple[PixelJudge, StageResult]:
     """Train (or reuse) the judge on k random pixels; k=None trains the full-image ceiling."""
     cfg: PixelJudgeConfig = ctx.protocol_cfg.judge
     spec = {"data": data.fingerprint(), "train_idx": digest(np.asarray(train_idx, dtype="<i8")), "k": k, "judge": asdict(cfg), "seed": seed}
@@ -49,7 +53,7 @@ def judge_stage(ctx, data: Digits, train_idx: np.ndarray, k: int | None, seed: i
     return judge.eval(), result
 
 
-def debate_stage(ctx, data: Digits, idx: np.ndarray, judge: PixelJudge, trained: StageResult, k: int, agent: str,
+def debate_stage(ctx: Context, data: Digits, idx: np.ndarray, judge: PixelJudge, trained: StageResult, k: int, agent: str,
                  seed: int) -> dict[str, float]:
     """Every debated image against all nine liars, honest played by `agent`; moves kept as arrays."""
     cfg = ctx.protocol_cfg
@@ -71,7 +75,7 @@ def debate_stage(ctx, data: Digits, idx: np.ndarray, judge: PixelJudge, trained:
     return {"debate_acc": meta["debate_acc"], "honest_win_rate": meta["honest_win_rate"]}
 
 
-def run_seed(ctx, seed: int) -> dict[str, float]:
+def run_seed(ctx: Context, seed: int) -> dict[str, float]:
     cfg = ctx.protocol_cfg
     data = load_digits_data()
     train_idx, test_idx = split_digits(len(data.labels), cfg.test_size, cfg.data_seed)

@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from oversight.metrics import bootstrap_ci
 from oversight.stages import digest
 from oversight.training import distributed as dist
 
+if TYPE_CHECKING:  # the context imports torch
+    from oversight.context import Context
+
 TABLE_COLUMNS = ["protocol", "index", "gold", "judge_pick", "p_gold", "judge_view", "transcript"]
 
 
@@ -37,7 +41,7 @@ class Judged:
     metrics: dict[str, float]
 
 
-def run_judging(ctx, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int,
+def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int,
                 judge_train: np.ndarray | None = None, tag: str = "") -> Judged:
     """Judge the items at `indices` under `scheme`. A classifier judge learns from the scheme's
     transcripts of the `judge_train` items (gold answers), disjoint from `indices`. `tag` tells
@@ -80,7 +84,7 @@ def run_judging(ctx, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray,
     return Judged(name, items, probs, metrics)
 
 
-def transcripts(ctx, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int):
+def transcripts(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int):
     """(items, materials, stage): what the scheme's strong roles said about each item, a cached stage."""
     name, spec = scheme.name, SCHEMES.get(scheme.name)
     items = build_items(ctx.dataset, indices, cfg.items, seed)
@@ -125,7 +129,7 @@ def _write_transcripts(path: Path, name: str, items: list[Item], materials: list
             f.write(json.dumps(row) + "\n")
 
 
-def _publish(ctx, path: Path, name: str, seed: int) -> None:
+def _publish(ctx: Context, path: Path, name: str, seed: int) -> None:
     """Copy the transcripts into the run directory and log them as a wandb table."""
     if not dist.is_main() or ctx.ws.run_dir is None:
         return

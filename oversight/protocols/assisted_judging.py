@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from oversight.errors import ConfigError
 from oversight.headline import SeedResult
@@ -25,10 +26,14 @@ from oversight.judging.base import SCHEMES, SchemeConfig
 from oversight.judging.config import JudgeSetup
 from oversight.metrics import accuracy
 from oversight.protocols.base import register_protocol
-from oversight.protocols.w2s import ceiling_stage, judge_on_test, judged_headline, student_on_labels, student_training
+from oversight.protocols.w2s import judge_on_test, judged_headline, student_training
+from oversight.tables import render
 from oversight.training.config import TrainConfig
 from oversight.training.selection import check_selection
 from oversight.transfer_stats import seed_pgr
+
+if TYPE_CHECKING:  # the context imports torch
+    from oversight.context import Context
 
 
 @dataclass
@@ -56,7 +61,7 @@ class AssistedJudgingConfig(JudgeSetup):
 
 @register_protocol("assisted_judging", AssistedJudgingConfig, sections=("data", "split", "strong"),
                    summary_table=lambda summary: scheme_table(summary, title="mean over seeds"))
-def run_assisted_judging(ctx, seed: int) -> SeedResult:
+def run_assisted_judging(ctx: Context, seed: int) -> SeedResult:
     """Direct QA, consultancy, debate, critique: a weak LLM judge assisted; judged labels train a strong student."""
     from oversight.judging.run import run_judging  # torch: imported only when the protocol runs
 
@@ -72,11 +77,11 @@ def run_assisted_judging(ctx, seed: int) -> SeedResult:
     metrics.update({f"{name}_judge_test_acc": judged_test.metrics["judge_acc"] for name, (_, judged_test) in on_test.items()})
     headlines = {}
     if cfg.transfer:
-        ceiling = ceiling_stage(ctx, split, seed)
+        ceiling = ctx.ceiling(split, seed)
         test_labels = ctx.dataset.labels[split.test]
         metrics["ceiling_full_test_acc"] = accuracy(ceiling.arrays()["test_probs"], test_labels)
         for name in cfg.transfer:
-            student = student_on_labels(ctx, judged[name].probs, split, seed, cfg.student, cfg.hard_labels, f"student_{name}")
+            student = ctx.student(judged[name].probs, split, seed, cfg.student, cfg.hard_labels, f"student_{name}")
             test_items, judged_test = on_test[name]
             h = headlines[name] = judged_headline(ctx, split, test_items, judged_test, student, ceiling, name)
             metrics[f"{name}_student_acc"] = float(h.student.mean())  # on the judged test items, like its judge
@@ -94,13 +99,9 @@ def scheme_table(summary: dict[str, dict], schemes: list[str] | None = None, tit
     """One row per judging scheme: judge accuracy and interval, honest win rate, parse failures, transfer."""
     if schemes is None:  # the order they ran in: the summary keeps the per-seed metrics' order
         schemes = [key.removesuffix("_judge_acc") for key in summary if key.endswith("_judge_acc")]
-    head = f"{'scheme':<15}" + "".join(f"{label:>11}" for _, label in COLUMNS)
-    lines = [f"judging schemes{' — ' + title if title else ''}", head, "-" * len(head)]
-    for p in schemes:
-        cells = []
-        for key, _ in COLUMNS:
-            value = summary.get(f"{p}_{key}", {}).get("mean", math.nan)
-            value = math.nan if value is None else value
-            cells.append(f"{'—' if value is None or math.isnan(value) else f'{value:.3f}':>11}")
-        lines.append(f"{p:<15}" + "".join(cells))
-    return "\n".join(lines)
+    def cell(value) -> str:
+        return "—" if value is None or math.isnan(value) else f"{value:.3f}"
+
+    rows = [[p, *(cell(summary.get(f"{p}_{key}", {}).get("mean", math.nan)) for key, _ in COLUMNS)] for p in schemes]
+    table = render(["scheme", *(label for _, label in COLUMNS)], rows, numeric_from=1)
+    return f"judging schemes{' — ' + title if title else ''}\n{table}"

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from oversight.registry import Registry
+
+if TYPE_CHECKING:  # the context imports torch
+    from oversight.context import Context
 
 HEADLINE_KEYS = ("weak_acc", "student_acc", "ceiling_acc", "pgr")
 
 
 class SeedRunner(Protocol):
-    def __call__(self, ctx: Any, seed: int) -> dict[str, float]:
+    def __call__(self, ctx: Context, seed: int) -> dict[str, float]:
         """Run every stage of the protocol for one seed and return its metrics."""
 
 
@@ -34,7 +37,7 @@ class ProtocolSpec:
     description: str
     sections: tuple[str, ...] = ("data", "split", "weak", "strong")  # shared run-config sections it reads
     summary_table: Callable[[dict], str] | None = None  # extra table printed after the run, from the seed summary
-    rows_used: Callable[[Any], Any] | None = None  # ctx -> every example index the run's probes read (features computed once, up front)
+    rows_used: Callable[[Context], Any] | None = None  # ctx -> every example index the run's probes read (features computed once, up front)
 
 
 PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol", package="oversight.protocols")
@@ -42,7 +45,7 @@ PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol", package="oversight.prot
 
 def register_protocol(name: str, config_cls: type, sections: tuple[str, ...] = ("data", "split", "weak", "strong"),
                       summary_table: Callable[[dict], str] | None = None,
-                      rows_used: Callable[[Any], Any] | None = None) -> Callable[[SeedRunner], SeedRunner]:
+                      rows_used: Callable[[Context], Any] | None = None) -> Callable[[SeedRunner], SeedRunner]:
     """Decorate `run_seed(ctx, seed)`; e.g. `@register_protocol("w2s", W2SConfig)`.
 
     A protocol that brings its own data reads no `data:` section: `ctx.dataset` is then None.

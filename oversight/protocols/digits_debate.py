@@ -14,10 +14,14 @@ Per k: k{k}_judge_acc, and per agent k{k}_debate_acc_{agent} and k{k}_honest_win
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from oversight.digits.config import PixelJudgeConfig
 from oversight.errors import ConfigError
 from oversight.protocols.base import register_protocol
+
+if TYPE_CHECKING:  # the context imports torch
+    from oversight.context import Context
 
 AGENTS = ("greedy", "search", "random")
 
@@ -49,7 +53,7 @@ class DigitsDebateConfig:
 
 
 @register_protocol("digits_debate", DigitsDebateConfig, sections=())
-def run_digits_debate(ctx, seed: int) -> dict[str, float]:
+def run_digits_debate(ctx: Context, seed: int) -> dict[str, float]:
     """Debate on 8×8 digits (Irving et al. 2018): sparse-pixel judge alone vs with greedy/search debaters."""
     from oversight.digits.run import run_seed  # torch: imported only when the protocol runs
 

@@ -15,20 +15,25 @@ set, and the strong student trains on those labels; its PGR is against the weak 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from oversight.difficulty import DIFFICULTIES, DifficultyConfig, difficulty_scores
 from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
-from oversight.metrics import accuracy, agreement, pgr
+from oversight.metrics import accuracy, agreement, pgr, test_metrics
 from oversight.protocols.base import register_protocol
 from oversight.protocols.splits import difficulty_split
-from oversight.protocols.w2s import kept_steps, student_training, test_metrics
+from oversight.protocols.w2s import student_training
+from oversight.stages import kept_steps
 from oversight.training.config import TrainConfig
 from oversight.training.selection import check_selection
 from oversight.transfer_stats import seed_pgr
 from oversight.zero_shot import zero_shot_probs
+
+if TYPE_CHECKING:  # the context imports torch
+    from oversight.context import Context
 
 
 @dataclass
@@ -64,7 +69,7 @@ def majority_floor(train_labels: np.ndarray, test_labels: np.ndarray, n_classes:
 
 
 @register_protocol("e2h", E2HConfig, sections=("data", "weak", "strong"))
-def run_e2h(ctx, seed: int) -> SeedResult:
+def run_e2h(ctx: Context, seed: int) -> SeedResult:
     """Easy-to-hard: strong model trained on easy vs hard gold labels, tested on hard; SGR over a floor."""
     cfg, proto = ctx.cfg, ctx.protocol_cfg
     scores = difficulty_scores(ctx, proto.difficulty)["scores"]
@@ -96,7 +101,7 @@ def run_e2h(ctx, seed: int) -> SeedResult:
     return SeedResult(metrics, headline)
 
 
-def cross_w2s(ctx, split, hard_test_probs: np.ndarray, seed: int) -> dict[str, float]:
+def cross_w2s(ctx: Context, split, hard_test_probs: np.ndarray, seed: int) -> dict[str, float]:
     """W2S × E2H: weak trained on easy gold labels the hard training set; strong student learns them."""
     cfg, proto = ctx.cfg, ctx.protocol_cfg
     gold, labels = ctx.gold_targets(), ctx.dataset.labels

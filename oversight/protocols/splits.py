@@ -1,4 +1,4 @@
-"""Splits for the protocols whose data layout differs from W2S's A / B / test.
+"""Splits: W2S's A / B / test (`make_split`), and the protocols whose data layout differs from it.
 
 `difficulty_split` (easy-to-hard, Hase et al. 2024): bands by difficulty percentile, a hard test
 slice fixed by the data seed, easy and hard training sets drawn per run seed.
@@ -66,9 +66,27 @@ def chain_split(n: int, weak_train: int, link_train: int, links: int, test: int,
     if need > n:
         raise DataError(f"split needs {need} examples (weak_train {weak_train} + {links} × strong_train "
                         f"{link_train} + test {test}) but the dataset has {n}")
-    # W2S (experiment.make_split) is the one-link case, so a 2-model chain reproduces its stages
+    # W2S (make_split) is the one-link case, so a 2-model chain reproduces its stages
     order = np.random.default_rng(data_seed).permutation(n)
     test_idx, rest = np.sort(order[:test]), order[test:]
     rest = np.random.default_rng(10_000 + seed).permutation(rest)
     starts = [weak_train + i * link_train for i in range(links)]
     return ChainSplit(test_idx, np.sort(rest[:weak_train]), [np.sort(rest[s : s + link_train]) for s in starts])
+
+
+@dataclass
+class Split:
+    """Disjoint example indices for one seed: weak_train (A), strong_train (B), test."""
+
+    weak_train: np.ndarray
+    strong_train: np.ndarray
+    test: np.ndarray
+
+
+def make_split(n: int, sizes, data_seed: int, seed: int) -> Split:
+    """The test set depends only on the data seed (same for every run seed); A/B vary with the seed.
+
+    W2S is a one-link chain: the same draws as `chain_split`, which owns them.
+    """
+    chain = chain_split(n, sizes.weak_train, sizes.strong_train, 1, sizes.test, data_seed, seed)
+    return Split(chain.first, chain.chunks[0], chain.test)

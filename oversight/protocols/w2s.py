@@ -12,17 +12,24 @@ weak labels. With `judged:` set, a weak judge assisted by a judging scheme label
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
 from oversight.judging.config import JudgedSupervision
-from oversight.metrics import accuracy, agreement, auroc, pgr
+from oversight.metrics import accuracy, agreement, pgr, test_metrics
 from oversight.protocols.base import register_protocol
+from oversight.stages import kept_steps
 from oversight.training.config import TrainConfig, follows
 from oversight.training.losses import LOSSES
 from oversight.training.selection import check_selection
+
+if TYPE_CHECKING:  # the context imports torch; configs load without it
+    from oversight.context import Context
+    from oversight.protocols.splits import Split
+    from oversight.stages import StageResult
 
 
 def student_training(loss: str = "logconf") -> TrainConfig:
@@ -46,37 +53,24 @@ class W2SConfig:
             raise ConfigError("split.weak_train must be positive: the weak supervisor trains on it (0 only with w2s.judged)")
 
 
-def test_metrics(prefix: str, probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    return {f"{prefix}_acc": accuracy(probs, labels), f"{prefix}_auroc": auroc(probs, labels)}
-
-
-def kept_steps(**stages) -> dict[str, int]:
-    """`<role>_kept_step` of each training stage: the step whose weights its selection rule kept."""
-    return {f"{role}_kept_step": stage.meta.get("kept_step") for role, stage in stages.items()}
-
-
-def w2s_rows(ctx) -> np.ndarray:
+def w2s_rows(ctx: Context) -> np.ndarray:
     """Every example a W2S run trains, labels or tests on, over all its seeds."""
     splits = [ctx.split(seed) for seed in ctx.cfg.seeds]
     return np.unique(np.concatenate([np.concatenate([s.weak_train, s.strong_train, s.test]) for s in splits]))
 
 
 @register_protocol("w2s", W2SConfig, rows_used=w2s_rows)
-def run_w2s(ctx, seed: int) -> SeedResult:
+def run_w2s(ctx: Context, seed: int) -> SeedResult:
     """Weak-to-strong: weak supervisor labels → strong student; PGR against the strong ceiling."""
-    cfg, proto = ctx.cfg, ctx.protocol_cfg
+    proto: W2SConfig = ctx.protocol_cfg
     split = ctx.split(seed)
-    gold = ctx.gold_targets()
     labels = ctx.dataset.labels
     if proto.judged is not None:
         return _judged_w2s(ctx, split, seed)
-    weak = ctx.learner(cfg.weak.model)
-    weak_stage = ctx.train_stage("weak", weak, cfg.weak.train, split.weak_train, gold, split.test, seed)
-    label_stage = ctx.label_stage(weak_stage, weak, cfg.weak.train, split.weak_train, split.strong_train, seed)
-    ceiling = ceiling_stage(ctx, split, seed)
-
-    weak_probs = label_stage.arrays()["probs"]
-    student_stage = student_on_labels(ctx, weak_probs, split, seed, proto.student, proto.hard_labels)
+    weak_stage = ctx.supervisor(split, seed)
+    weak_probs = ctx.weak_labels(weak_stage, split, seed).arrays()["probs"]
+    ceiling = ctx.ceiling(split, seed)
+    student_stage = ctx.student(weak_probs, split, seed, proto.student, proto.hard_labels)
 
     test_labels = labels[split.test]
     weak_test = weak_stage.arrays()["test_probs"]
@@ -92,20 +86,7 @@ def run_w2s(ctx, seed: int) -> SeedResult:
     return SeedResult(metrics, headline)
 
 
-def ceiling_stage(ctx, split, seed: int):
-    """The strong model trained on half B's gold labels, tested on the test split."""
-    return ctx.train_stage("ceiling", ctx.learner(ctx.cfg.strong.model), ctx.cfg.strong.train, split.strong_train,
-                           ctx.gold_targets(), split.test, seed)
-
-
-def student_on_labels(ctx, label_probs: np.ndarray, split, seed: int, train: TrainConfig, hard: bool = False,
-                      kind: str = "student"):
-    """Train the strong model (as `train` says) on `label_probs` over half B, test on the test split."""
-    targets = ctx.targets_from(label_probs, split.strong_train, hard=hard)
-    return ctx.train_stage(kind, ctx.learner(ctx.cfg.strong.model), train, split.strong_train, targets, split.test, seed)
-
-
-def judge_on_test(ctx, scheme, setup, split, seed: int):
+def judge_on_test(ctx: Context, scheme, setup, split: Split, seed: int):
     """(test items, Judged): the supervising judge under `scheme` on the fixed test subsample."""
     from oversight.judging.config import judged_test_items
     from oversight.judging.run import run_judging
@@ -114,7 +95,8 @@ def judge_on_test(ctx, scheme, setup, split, seed: int):
     return test_items, run_judging(ctx, scheme, setup, test_items, seed, judge_train=split.weak_train, tag="-test")
 
 
-def judged_headline(ctx, split, test_items: np.ndarray, judged_test, student, ceiling, name: str) -> Headline:
+def judged_headline(ctx: Context, split: Split, test_items: np.ndarray, judged_test, student: StageResult, ceiling: StageResult,
+                    name: str) -> Headline:
     """The supervising judge, the student and the ceiling on the same test items."""
     at = np.searchsorted(split.test, test_items)  # both sorted: the items' rows in the test predictions
     return Headline.from_probs(test_items, ctx.dataset.labels[test_items], judged_test.probs,
@@ -122,7 +104,7 @@ def judged_headline(ctx, split, test_items: np.ndarray, judged_test, student, ce
                                baseline=f"{name}-assisted judge on {len(test_items)} test items")
 
 
-def _judged_w2s(ctx, split, seed: int) -> SeedResult:
+def _judged_w2s(ctx: Context, split: Split, seed: int) -> SeedResult:
     """The supervisor is a weak judge assisted by a judging scheme; it labels half B for the student.
 
     weak_acc is that judge on the test subsample (`judged.test_items`), where the student and
@@ -136,8 +118,8 @@ def _judged_w2s(ctx, split, seed: int) -> SeedResult:
     sup = scheme.name
     judged = run_judging(ctx, scheme, setup, split.strong_train, seed, judge_train=split.weak_train)
     test_items, on_test = judge_on_test(ctx, scheme, setup, split, seed)
-    ceiling = ceiling_stage(ctx, split, seed)
-    student = student_on_labels(ctx, judged.probs, split, seed, proto.student, proto.hard_labels, kind=f"student_{sup}")
+    ceiling = ctx.ceiling(split, seed)
+    student = ctx.student(judged.probs, split, seed, proto.student, proto.hard_labels, kind=f"student_{sup}")
     test_labels = labels[split.test]
     metrics = {"student_full_test_acc": accuracy(student.arrays()["test_probs"], test_labels),
                "ceiling_full_test_acc": accuracy(ceiling.arrays()["test_probs"], test_labels),

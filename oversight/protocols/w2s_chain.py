@@ -13,18 +13,23 @@ PGR is undefined (None) in a seed whose gap is not significantly positive (trans
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from oversight.errors import ConfigError
 from oversight.headline import Headline, SeedResult
-from oversight.metrics import accuracy
+from oversight.metrics import accuracy, test_metrics
 from oversight.protocols.base import register_protocol
 from oversight.protocols.splits import chain_split
-from oversight.protocols.w2s import kept_steps, student_training, test_metrics
+from oversight.protocols.w2s import student_training
+from oversight.stages import kept_steps
 from oversight.training.config import TrainConfig
 from oversight.training.selection import check_selection
 from oversight.transfer_stats import seed_pgr
+
+if TYPE_CHECKING:  # the context imports torch
+    from oversight.context import Context
 
 
 @dataclass
@@ -43,7 +48,7 @@ class ChainConfig:
 
 
 @register_protocol("w2s_chain", ChainConfig)
-def run_chain(ctx, seed: int) -> SeedResult:
+def run_chain(ctx: Context, seed: int) -> SeedResult:
     """Bootstrapping: weak → medium → strong, each trained on the previous model's labels; vs direct W2S."""
     cfg, proto = ctx.cfg, ctx.protocol_cfg
     if len(proto.models) < 2:
@@ -89,7 +94,7 @@ def run_chain(ctx, seed: int) -> SeedResult:
     return SeedResult(metrics, headline)
 
 
-def passed_labels(ctx, trained, learner, train_cfg, train_idx: np.ndarray, label_idx: np.ndarray, seed: int,
+def passed_labels(ctx: Context, trained, learner, train_cfg, train_idx: np.ndarray, label_idx: np.ndarray, seed: int,
                   hard: bool) -> np.ndarray:
     """Targets for the next model: the trained model's probabilities (or argmax) on `label_idx`, zero elsewhere."""
     probs = ctx.label_stage(trained, learner, train_cfg, train_idx, label_idx, seed).arrays()["probs"]
