@@ -213,6 +213,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         run = OmegaConf.to_object(merged)
     except OmegaConfBaseException as err:
         raise ConfigError(_one_line(err)) from err
+    # Sections the protocol's own settings leave unread are dropped (a shared base file may hold
+    # them); set on the command line, they are a mistake worth an error.
+    for section, reason in getattr(proto_obj, "unread_sections", dict)().items():
+        if any(section in layer for layer in layers[1 if path else 0 :]):
+            raise ConfigError(f"{spec.name}: {reason}, so {section}.* is unused; remove it")
+        setattr(run, section, None)
     exp = ExperimentConfig(run=run, protocol=proto_obj)
     validate(exp)
     return exp

@@ -57,3 +57,14 @@ def test_unknown_key_in_yaml_and_missing_file(tmp_path):
     (tmp_path / "bad.yaml").write_text("seeds: [1\n")
     with pytest.raises(ConfigError, match="cannot parse"):
         load_config(tmp_path / "bad.yaml")
+
+
+def test_judged_w2s_has_no_weak_section():
+    """A judge supervises, so no weak model is trained: the run config has no weak: section, a shared
+    base file's is dropped, and one given on the command line is an error naming why."""
+    debate = load_config("configs/w2s_debate.yaml")
+    assert debate.run.weak is None and "weak:" not in config_to_yaml(debate)
+    assert load_config("configs/w2s_default.yaml", ["w2s.judged.scheme.name=debate"]).run.weak is None
+    assert load_config("configs/w2s_default.yaml").run.weak is not None
+    with pytest.raises(ConfigError, match=r"^w2s: w2s.judged is set \(a judge supervises\), so weak.\* is unused; remove it$"):
+        load_config("configs/w2s_debate.yaml", ["weak.model.model=minilm-l6"])

@@ -6,7 +6,8 @@ that supervision), `ceiling_acc` (the strong model on ground truth) and `pgr`. E
 allowed. Register with `@register_protocol("name", ConfigClass, sections=(...))`: the config
 becomes the run config's `<name>:` section, and `sections` names the shared sections it reads
 (data, split, weak, strong; the others are absent from its config). A config may define
-`check_run(run)` for rules that span sections. Every module of this package is imported on first
+`check_run(run)` for rules that span sections, and `unread_sections()` → {section: reason} for
+sections its own settings leave unread (W2S with `judged:` trains no weak model). Every module of this package is imported on first
 lookup, so adding a protocol is adding a file; nothing here imports torch.
 """
 

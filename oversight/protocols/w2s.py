@@ -46,6 +46,10 @@ class W2SConfig:
     def __post_init__(self) -> None:
         check_selection(self.student.select, gold_targets=False, where="w2s.student.select")
 
+    def unread_sections(self) -> dict[str, str]:
+        """With `judged`, the judge supervises: no weak model is trained, and the run config has no weak: section."""
+        return {"weak": "w2s.judged is set (a judge supervises)"} if self.judged is not None else {}
+
     def check_run(self, run) -> None:
         if self.judged is not None:
             self.judged.check_run(run)
