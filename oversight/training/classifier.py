@@ -15,9 +15,27 @@ from oversight.errors import ModelError
 from oversight.training.config import ClassifierConfig
 
 
+CAUSAL_HEADS = ("ForCausalLM", "LMHeadModel")  # LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, ...
+
+
 def is_decoder(config) -> bool:
+    """Whether a backbone attends causally (so its last token has read the whole text).
+
+    From the config alone: `is_decoder`, a causal-LM architecture name (`*ForCausalLM` and GPT-2's
+    `*LMHeadModel`; BERT's `BertLMHeadModel` only counts with is_decoder), or a model type that
+    transformers knows only as a causal LM (gpt2, llama, qwen2, ...; not bert, which is also masked).
+    """
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    if getattr(config, "is_encoder_decoder", False):
+        return False
+    if getattr(config, "is_decoder", False):
+        return True
+    model_type = getattr(config, "model_type", "")
+    if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES:  # an encoder (BERT-likes also ship an LM head)
+        return False
     archs = getattr(config, "architectures", None) or []
-    return bool(getattr(config, "is_decoder", False)) or any(a.endswith("ForCausalLM") for a in archs)
+    return any(a.endswith(CAUSAL_HEADS) for a in archs) or model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
 
 def resolve_pooling(cfg: ClassifierConfig, model_config) -> str:
