@@ -26,14 +26,14 @@ from oversight.training.config import TrainConfig
 from oversight.training.fit import Learner, Workspace
 from oversight.training.trainer import soft_targets
 
-LOGGING_ONLY = ("log_every",)  # TrainConfig fields that change what is logged, never what is trained
+NOT_TRAINING = ("log_every", "checkpoint_every_s")  # TrainConfig fields that change what is logged or saved, never what is trained
 
 
 def train_spec(fingerprint: str, model_cfg, model_id: str, train_cfg: TrainConfig, seed: int, train_idx: np.ndarray,
                targets: np.ndarray, test_idx: np.ndarray) -> dict[str, Any]:
     """What a training stage is keyed by: the data, the role's model and training config (with only
     the chosen loss's own fields), the seed, and the examples and targets it trains and tests on."""
-    train = {k: v for k, v in asdict(train_cfg).items() if k not in LOGGING_ONLY}
+    train = {k: v for k, v in asdict(train_cfg).items() if k not in NOT_TRAINING}
     return {"data": fingerprint, "model": asdict(model_cfg), "model_id": model_id, "train": train, "seed": seed,
             "train_idx": digest(train_idx), "targets": digest(targets[train_idx]), "test_idx": digest(test_idx)}
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 ARGS = ["seeds=[0]", "wandb.mode=disabled", "data.max_examples=90", "split.weak_train=30", "split.strong_train=30",
         "split.test=30", "weak.model.model=minilm-l3", "strong.model.model=minilm-l6", "weak.train.epochs=60",
-        "strong.train.epochs=60", "bootstrap=100000"]
+        "strong.train.epochs=60", "bootstrap=100000", "weak.train.checkpoint_every_s=0", "strong.train.checkpoint_every_s=0"]
 
 PHASES = {  # phase → the file whose appearance triggers the kill
     "feature extraction": "w2s-*/config.yaml",

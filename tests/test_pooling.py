@@ -38,3 +38,27 @@ def test_a_gpt2_backbone_pools_each_rows_last_real_token():
         pooled = pool(backbone_states(model, batch, -1), mask, resolve_pooling(ClassifierConfig(), config))
         alone = model(input_ids=ids[1:, :2]).last_hidden_state[0, -1]  # the short row on its own
     assert torch.allclose(pooled[1], alone, atol=1e-5)
+
+
+def test_gpt2_loads_with_its_gelu_as_one_op_and_the_same_outputs(tmp_path):
+    from transformers import AutoModel, AutoTokenizer, GPT2LMHeadModel
+
+    from oversight.models import resolve_model
+    from oversight.models.activations import fused_activation_overrides
+    from oversight.training.classifier import load_backbone
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model("minilm-l3").path)  # any tokenizer: the check is the model's
+    config = GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64, activation_function="gelu_new")
+    torch.manual_seed(0)
+    GPT2LMHeadModel(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    assert fused_activation_overrides(str(tmp_path)) == {"activation_function": "gelu_pytorch_tanh"}
+    _, fused = load_backbone(str(tmp_path))
+    spelled_out = AutoModel.from_pretrained(tmp_path).eval()
+    assert fused.config.activation_function == "gelu_pytorch_tanh" and spelled_out.config.activation_function == "gelu_new"
+    assert resolve_pooling(ClassifierConfig(), fused.config) == "last"  # its config.json names GPT2LMHeadModel
+    batch = tokenizer(["a short review", "a longer review that says rather more"], return_tensors="pt", padding=True)
+    with torch.no_grad():
+        a = fused.eval()(**batch).last_hidden_state
+        b = spelled_out(**batch).last_hidden_state
+    assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()

@@ -91,7 +91,7 @@ def run_training(x, targets, cfg, ckpt, stop_at=None):
 
 def test_interrupted_training_resumes_to_identical_weights(tmp_path):
     x, targets = tiny_problem()
-    cfg = TrainConfig(epochs=4, batch_size=16, lr=0.05, evals_per_epoch=2, log_every=1000)
+    cfg = TrainConfig(epochs=4, batch_size=16, lr=0.05, evals_per_epoch=2, log_every=1000, checkpoint_every_s=0)
     straight, _ = run_training(x, targets, cfg, tmp_path / "a.ckpt")
     with pytest.raises(Interrupt):
         run_training(x, targets, cfg, tmp_path / "b.ckpt", stop_at=15)  # dies at the third eval; resumes from the second

@@ -176,9 +176,11 @@ class ChatLM:
 def _load(path: str, device, dtype):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from oversight.models.activations import fused_activation_overrides
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **fused_activation_overrides(path)).to(device).eval()
     except (OSError, ValueError) as err:
         raise ModelError(f"cannot load causal LM from {path!r}: {str(err).splitlines()[0]}") from err
     tokenizer.padding_side = "left"  # generation continues at the right edge of every row

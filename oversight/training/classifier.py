@@ -48,12 +48,15 @@ def load_backbone(path: str, dtype: torch.dtype = torch.float32):
     """Tokenizer and base model (no task head) from a folder or hub id."""
     from transformers import AutoModel, AutoTokenizer
 
+    from oversight.models.activations import fused_activation_overrides
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
+        fused = fused_activation_overrides(path)  # GPT-2's gelu_new as one op
         try:  # SDPA fuses attention where the architecture supports it
-            model = AutoModel.from_pretrained(path, dtype=dtype, attn_implementation="sdpa")
+            model = AutoModel.from_pretrained(path, dtype=dtype, attn_implementation="sdpa", **fused)
         except (ValueError, ImportError):
-            model = AutoModel.from_pretrained(path, dtype=dtype)
+            model = AutoModel.from_pretrained(path, dtype=dtype, **fused)
     except OSError as err:
         raise ModelError(f"cannot load model from {path!r}: {str(err).splitlines()[0]}") from err
     return tokenizer, model

@@ -31,7 +31,8 @@ class TrainConfig:
     warmup_frac: float = 0.1  # fraction of steps with linear lr warm-up
     max_grad_norm: float = 1.0  # clip the global gradient norm (0 = off)
     val_frac: float = 0.1  # held-out slice of the training targets, scored at every eval (and used by `select`)
-    evals_per_epoch: int = 2  # held-out evaluations (and resume checkpoints) per epoch
+    evals_per_epoch: int = 2  # held-out evaluations per epoch
+    checkpoint_every_s: float = 60.0  # a resume checkpoint at the first evaluation this many seconds after the last (0 = every one)
     select: str = "gold_holdout"  # which weights to keep: none (final) | gold_holdout | label_loss | label_agreement | label_auroc
     patience: int = 0  # evals without improvement under `select` before stopping (0 = train to the end)
     bf16: bool = True  # bf16 autocast on CUDA (ignored on CPU)
@@ -41,7 +42,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         positive(self, "lr", "batch_size", "eval_batch_size", "log_every", "evals_per_epoch", "epochs")
-        non_negative(self, "weight_decay", "max_grad_norm", "patience", "micro_batch_size")
+        non_negative(self, "weight_decay", "max_grad_norm", "patience", "micro_batch_size", "checkpoint_every_s")
         if not 0 <= self.warmup_frac < 1:
             raise ConfigError(f"warmup_frac={self.warmup_frac} must be in [0, 1)")
         if self.schedule not in SCHEDULES:
