@@ -24,7 +24,7 @@ from oversight.data import DataConfig, data_config
 from oversight.errors import ConfigError
 from oversight.slots import carry_named_items, drop, specialize, sub_layers
 from oversight.tracking import WandbConfig
-from oversight.training.config import ClassifierConfig, RoleConfig, TrainConfig
+from oversight.training.config import NOT_TRAINING, ClassifierConfig, RoleConfig, TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"  # a link to the checkout's configs/, real files in a wheel
 DEFAULT_CONFIG = CONFIG_DIR / "w2s_default.yaml"
@@ -272,7 +272,18 @@ NON_SCIENTIFIC = ("name", "out_dir", "feature_cache", "wandb", "device", "offlin
 
 
 def config_to_yaml(exp: ExperimentConfig, for_hash: bool = False) -> str:
+    """The resolved config as YAML; `for_hash`: only what changes a result (the run name's hash)."""
     data = exp.as_dict()
     if for_hash:
-        data = {k: v for k, v in data.items() if k not in NON_SCIENTIFIC}
+        data = {k: _without_not_training(v) for k, v in data.items() if k not in NON_SCIENTIFIC}
     return OmegaConf.to_yaml(OmegaConf.create(data))
+
+
+def _without_not_training(node: Any) -> Any:
+    """`node` with every training config's logging and checkpoint fields (NOT_TRAINING) left out."""
+    if isinstance(node, dict):
+        is_train = all(key in node for key in NOT_TRAINING)  # a TrainConfig as asdict() spells it
+        return {k: _without_not_training(v) for k, v in node.items() if not (is_train and k in NOT_TRAINING)}
+    if isinstance(node, list):
+        return [_without_not_training(v) for v in node]
+    return node

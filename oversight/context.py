@@ -22,11 +22,9 @@ from oversight.data import TextDataset
 from oversight.protocols.splits import Split, make_split
 from oversight.stages import StageResult, StageStore, digest
 from oversight.training import distributed as dist
-from oversight.training.config import TrainConfig
+from oversight.training.config import NOT_TRAINING, TrainConfig
 from oversight.training.fit import Learner, Workspace
 from oversight.training.trainer import soft_targets
-
-NOT_TRAINING = ("log_every", "checkpoint_every_s")  # TrainConfig fields that change what is logged or saved, never what is trained
 
 
 def train_spec(fingerprint: str, model_cfg, model_id: str, train_cfg: TrainConfig, seed: int, train_idx: np.ndarray,

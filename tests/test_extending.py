@@ -132,3 +132,21 @@ def test_stage_keys_hash_only_what_a_stage_uses(tmp_path):
     student_changed = json.loads(python_in(package_with(tmp_path / "b", {}), STAGE_KEYS, "w2s.student.loss.alpha_max=0.5"))
     assert student_changed["weak"] == before["weak"] and student_changed["ceiling"] == before["ceiling"]
     assert student_changed["student"] != before["student"] and student_changed["run"] != before["run"]
+
+
+def test_logging_and_checkpoint_cadence_change_no_stage_key_nor_run_name():
+    import numpy as np
+
+    from oversight.config import load_config
+    from oversight.context import train_spec
+    from oversight.experiment import default_run_name
+    from oversight.stages import stage_key
+
+    def keys(*overrides):
+        exp = load_config("configs/w2s_default.yaml", list(overrides))
+        idx, targets = np.arange(4), np.zeros((4, 2), np.float32)
+        spec = train_spec("data", exp.run.strong.model, "id", exp.run.strong.train, 0, idx, targets, idx)
+        return stage_key("ceiling", spec), default_run_name(exp)
+
+    assert keys() == keys("strong.train.log_every=1", "strong.train.checkpoint_every_s=0", "weak.train.log_every=7")
+    assert keys() != keys("strong.train.evals_per_epoch=3")  # what is evaluated and selected does change the result

@@ -14,7 +14,6 @@ from torch import nn
 from oversight.errors import ModelError
 from oversight.training.config import ClassifierConfig
 
-
 CAUSAL_HEADS = ("ForCausalLM", "LMHeadModel")  # LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, ...
 
 

@@ -19,6 +19,9 @@ from oversight.training.selection import check_selection
 SCHEDULES = ("cosine", "linear", "constant")
 
 
+NOT_TRAINING = ("log_every", "checkpoint_every_s")  # TrainConfig fields that change what is logged or saved, never what is trained
+
+
 @dataclass
 class TrainConfig:
     epochs: float = 3.0  # passes over the training set (fractions allowed)
