@@ -15,7 +15,8 @@ class BenchConfig:
     data: str = "multiemo_binary"  # registered dataset
     max_examples: int = 5000  # examples loaded (the default experiment's size)
     pool: int = 2000  # training pool the batches are drawn from (the default split's weak_train)
-    train_steps: int = 16  # optimizer steps timed per training arm
+    train_steps: int = 0  # optimizer steps per training arm; 0 = one epoch of the pool's training part, as a run trains
+    val_frac: float = 0.1  # our arm holds this slice of the pool out and evaluates on it, as a run does (the others do not)
     batch_size: int = 32  # examples per optimizer step, every arm
     lr: float = 5e-5  # learning rate, every arm
     max_length: int = 128  # truncation length, every arm
@@ -33,13 +34,19 @@ class BenchConfig:
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0  # data order and initialisation
 
+    def steps(self) -> int:
+        """Optimizer steps every training arm takes: `train_steps`, or one epoch of the pool minus its held-out slice."""
+        return self.train_steps or max(1, int(self.pool * (1 - self.val_frac)) // self.batch_size)
+
     def validate(self) -> None:
         from oversight.errors import ConfigError
 
         if self.naive_pad not in ("batch", "max_length"):
             raise ConfigError(f"naive_pad={self.naive_pad!r}; choose batch or max_length")
-        if min(self.reps, self.train_steps, self.batch_size, self.probe_runs, self.probe_epochs) < 1:
-            raise ConfigError("reps, train_steps, batch_size, probe_runs and probe_epochs must be at least 1")
+        if min(self.reps, self.batch_size, self.probe_runs, self.probe_epochs) < 1 or self.train_steps < 0:
+            raise ConfigError("reps, batch_size, probe_runs and probe_epochs must be at least 1, train_steps at least 0")
+        if not 0 < self.val_frac < 1:
+            raise ConfigError(f"val_frac={self.val_frac} must be in (0, 1): our arm evaluates and selects as a run does")
         if self.pool < self.batch_size or self.probe_examples < 2:
             raise ConfigError(f"pool ({self.pool}) must hold a batch ({self.batch_size}); probe_examples at least 2")
 

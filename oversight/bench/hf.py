@@ -53,8 +53,8 @@ def trainer_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
     def body(counter: TokenCounter):
         with tempfile.TemporaryDirectory() as out:
             args = TrainingArguments(
-                output_dir=out, per_device_train_batch_size=cfg.batch_size, max_steps=cfg.train_steps, learning_rate=cfg.lr,
-                weight_decay=0.01, warmup_steps=max(1, int(0.1 * cfg.train_steps)), lr_scheduler_type="cosine",
+                output_dir=out, per_device_train_batch_size=cfg.batch_size, max_steps=cfg.steps(), learning_rate=cfg.lr,
+                weight_decay=0.01, warmup_steps=max(1, int(0.1 * cfg.steps())), lr_scheduler_type="cosine",
                 logging_steps=20, save_strategy="no", eval_strategy="no", report_to="none", seed=cfg.seed,
                 bf16=device.type == "cuda", use_cpu=device.type == "cpu", disable_tqdm=True, dataloader_num_workers=0)
             used.update(optim=str(args.optim), sampler="random (Trainer default)", collator="DataCollatorWithPadding")
@@ -62,6 +62,6 @@ def trainer_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
             trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
             trainer.remove_callback(PrinterCallback)  # its log lines only clutter the table
             result = trainer.train()
-        return cfg.train_steps * cfg.batch_size, {**used, "train_loss": float(result.training_loss)}
+        return cfg.steps() * cfg.batch_size, {**used, "train_loss": float(result.training_loss)}
 
     return timed("hf_trainer", device, body, 3.0, task.shape)

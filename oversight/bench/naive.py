@@ -49,34 +49,52 @@ def pad_batch(task: Task, rows: np.ndarray, pad: str, max_length: int) -> dict[s
     return {"input_ids": input_ids, "attention_mask": mask}
 
 
-def naive_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
+def naive_training(cfg: BenchConfig, task: Task, device: torch.device, minibatch: int = 0) -> Arm:
+    """The reference loop with `minibatch_size_per_device` = `minibatch` (0: the whole batch at once).
+
+    As in the reference, a batch is cut into minibatches; each is padded on its own, run forward and
+    backward with its loss scaled by its share of the batch, and read back with `.item()`; one
+    optimizer step per batch. With minibatch 1 (the reference's default) nothing is padded at all.
+    """
     model = fresh_model(task, device)
     n_classes = int(task.labels.max()) + 1
+    size = minibatch or cfg.batch_size
+    steps = cfg.steps()
 
     def body(counter: TokenCounter):
         model.train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.train_steps)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
         order = np.random.default_rng(cfg.seed).permutation(task.pool_idx)
         losses, accuracies = [], []
-        for step in range(cfg.train_steps):
+        for step in range(steps):
             start = (step * cfg.batch_size) % (len(order) - cfg.batch_size + 1)
             rows = order[start : start + cfg.batch_size]
-            batch = pad_batch(task, rows, cfg.naive_pad, cfg.max_length)
-            counter.add(batch["attention_mask"])
-            labels = torch.nn.functional.one_hot(torch.from_numpy(task.labels[rows]), n_classes).float().to(device)
-            logits = model(**{k: v.to(device) for k, v in batch.items()})
-            loss = soft_cross_entropy(logits, labels)
-            losses.append(loss.item())
-            loss.backward()
-            accuracies.append((logits.argmax(1) == labels.argmax(1)).float().mean().item())
+            step_loss, right = 0.0, 0.0
+            for first in range(0, len(rows), size):
+                part = rows[first : first + size]
+                batch = pad_batch(task, part, cfg.naive_pad, cfg.max_length)
+                counter.add(batch["attention_mask"])
+                labels = torch.nn.functional.one_hot(torch.from_numpy(task.labels[part]), n_classes).float().to(device)
+                logits = model(**{k: v.to(device) for k, v in batch.items()})
+                loss = soft_cross_entropy(logits, labels) * len(part) / len(rows)
+                loss.backward()
+                step_loss += loss.item()
+                right += (logits.argmax(1) == labels.argmax(1)).float().sum().item()
+            losses.append(step_loss)
+            accuracies.append(right / len(rows))
             optimizer.step()
             optimizer.zero_grad()
             scheduler.step()
-        return cfg.train_steps * cfg.batch_size, {"first_loss": losses[0], "last_loss": losses[-1]}
+        return steps * cfg.batch_size, {"first_loss": losses[0], "last_loss": losses[-1], "minibatch": size}
 
     with strict_fp32(device):
-        return timed("naive", device, body, 3.0, task.shape)
+        return timed("naive" if not minibatch else f"naive_mb{minibatch}", device, body, 3.0, task.shape)
+
+
+def naive_training_mb1(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
+    """The reference's default: `minibatch_size_per_device=1`, one example per forward pass."""
+    return naive_training(cfg, task, device, minibatch=1)
 
 
 def naive_labelling(cfg: BenchConfig, task: Task, model: torch.nn.Module, device: torch.device) -> Arm:

@@ -71,12 +71,12 @@ class CountingTokens(TokenSource):
 
 def probe_sweep(cfg: BenchConfig, device: torch.device) -> dict:
     """Run `cfg.probe_runs` probe trainings both ways; return times, backbone FLOPs and accuracies."""
-    from oversight.data import DataConfig, TextDataset, load_dataset_from_config
+    from oversight.data import TextDataset, data_config, load_dataset_from_config
     from oversight.models import resolve_model
     from oversight.training.config import ClassifierConfig
     from oversight.training.fit import Learner, Workspace
 
-    full = load_dataset_from_config(DataConfig(name=cfg.data, max_examples=cfg.max_examples))
+    full = load_dataset_from_config(data_config(cfg.data, max_examples=cfg.max_examples))
     order = np.random.default_rng(cfg.seed + 1).permutation(len(full))
     n_test = max(cfg.probe_examples // 2, 1)
     subset = order[: cfg.probe_examples + n_test]

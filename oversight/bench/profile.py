@@ -34,7 +34,7 @@ def profile_ours(cfg: BenchConfig, task: Task, device: torch.device, steps: int 
     from torch.profiler import ProfilerActivity, profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    short = replace(cfg, train_steps=min(steps, cfg.train_steps))
+    short = replace(cfg, train_steps=min(steps, cfg.steps()))
     with profile(activities=activities) as train_prof:
         our_training(short, task, device)
     with profile(activities=activities) as label_prof:

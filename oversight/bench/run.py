@@ -20,7 +20,7 @@ import torch
 from oversight.atomic import atomic_write_bytes
 from oversight.bench.flops import matmul_dtype, matmul_flops_per_second, sync
 from oversight.bench.hf import trainer_training
-from oversight.bench.naive import naive_labelling, naive_training
+from oversight.bench.naive import naive_labelling, naive_training, naive_training_mb1
 from oversight.bench.ours import our_labelling, our_training
 from oversight.bench.probe import probe_sweep, sweep_flops_ratio
 from oversight.bench.profile import profile_ours
@@ -81,7 +81,7 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
     started = time.time()
     task = load_task(cfg)
     matmul: list[float] = []
-    train_arms = {"ours": our_training, "naive": naive_training}
+    train_arms = {"ours": our_training, "naive": naive_training, "naive_mb1": naive_training_mb1}
     if cfg.trainer:
         train_arms["hf_trainer"] = trainer_training
     train_runs: dict[str, list] = {k: [] for k in train_arms}
@@ -112,6 +112,7 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
     probe["default_config_flops_saving"] = sweep_flops_ratio(2000, 10, cfg.probe_runs, 2000)  # the default config's weak probe
     results = {
         "speedup_vs_naive": train["ours"]["examples_per_s"] / train["naive"]["examples_per_s"],
+        "speedup_vs_naive_mb1": train["ours"]["examples_per_s"] / train["naive_mb1"]["examples_per_s"],
         "speedup_vs_trainer": train["ours"]["examples_per_s"] / train["hf_trainer"]["examples_per_s"] if cfg.trainer else None,
         "label_matmul_fraction": label["ours"]["matmul_fraction"],
         "probe_backbone_flops_saving": probe["flops_saving"],

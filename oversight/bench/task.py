@@ -29,13 +29,15 @@ class Arm:
     examples: int
     real_tokens: int
     padded_tokens: int
-    model_flops: float
+    model_flops: float  # of the real tokens: the useful work
+    padded_flops: float  # the same formula over the padded rows: the work the loop had the machine do
     peak_mb: float
     extra: dict = field(default_factory=dict)
 
     def rates(self) -> dict[str, float]:
         return {"examples_per_s": self.examples / self.seconds, "tokens_per_s": self.real_tokens / self.seconds,
-                "model_flops_per_s": self.model_flops / self.seconds,
+                "padded_tokens_per_s": self.padded_tokens / self.seconds, "model_flops_per_s": self.model_flops / self.seconds,
+                "padded_flops_per_s": self.padded_flops / self.seconds,
                 "padding_waste": 1.0 - self.real_tokens / max(self.padded_tokens, 1)}
 
 
@@ -44,14 +46,19 @@ class TokenCounter:
 
     def __init__(self) -> None:
         self.lengths: list[np.ndarray] = []
-        self.padded = 0
+        self.padded_lengths: list[np.ndarray] = []  # each row's padded length: its batch's width
 
     def add(self, attention_mask: torch.Tensor) -> None:
         self.lengths.append(attention_mask.sum(1).cpu().numpy())
-        self.padded += attention_mask.numel()
+        self.padded_lengths.append(np.full(attention_mask.shape[0], attention_mask.shape[1]))
 
-    def all_lengths(self) -> np.ndarray:
-        return np.concatenate(self.lengths) if self.lengths else np.zeros(0, dtype=np.int64)
+    @property
+    def padded(self) -> int:
+        return int(sum(p.sum() for p in self.padded_lengths))
+
+    def all_lengths(self, padded: bool = False) -> np.ndarray:
+        parts = self.padded_lengths if padded else self.lengths
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -69,12 +76,12 @@ class Task:
 
 def load_task(cfg: BenchConfig) -> Task:
     """Dataset, one tokenization (timed, for the report) and an initialised classifier."""
-    from oversight.data import DataConfig, load_dataset_from_config
+    from oversight.data import data_config, load_dataset_from_config
     from oversight.models import resolve_model
     from oversight.training.classifier import build_text_classifier
     from oversight.training.config import ClassifierConfig
 
-    dataset = load_dataset_from_config(DataConfig(name=cfg.data, max_examples=cfg.max_examples))
+    dataset = load_dataset_from_config(data_config(cfg.data, max_examples=cfg.max_examples))
     if cfg.pool + cfg.label_examples > len(dataset):
         raise ConfigError(f"pool {cfg.pool} + label_examples {cfg.label_examples} exceed the {len(dataset)} examples")
     resolved = resolve_model(cfg.model)
@@ -95,8 +102,15 @@ def fresh_model(task: Task, device: torch.device) -> torch.nn.Module:
     return copy.deepcopy(task.base_model).to(device)
 
 
+EVAL_COUNTER = "eval_counter"  # an arm's extra TokenCounter of forward-only batches inside its timing (held-out evaluation)
+
+
 def timed(name: str, device: torch.device, body, flops_multiplier: float, shape: ModelShape) -> Arm:
-    """Run `body(counter) -> examples`, timing it and reading peak memory and token counts."""
+    """Run `body(counter) -> (examples, extra)`, timing it and reading peak memory and token counts.
+
+    Model FLOPs are `flops_multiplier` forward passes over the counted tokens (3 for a training
+    step), plus one forward pass over the tokens of `extra[EVAL_COUNTER]` if the arm evaluated.
+    """
     counter = TokenCounter()
     sync(device)
     with PeakMemory(device) as memory:
@@ -104,6 +118,12 @@ def timed(name: str, device: torch.device, body, flops_multiplier: float, shape:
         examples, extra = body(counter)
         sync(device)
         seconds = time.perf_counter() - start
+    evaluated = extra.pop(EVAL_COUNTER, TokenCounter())
+
+    def flops(padded: bool) -> float:
+        return (flops_multiplier * shape.forward_flops(counter.all_lengths(padded))
+                + shape.forward_flops(evaluated.all_lengths(padded)))
+
     lengths = counter.all_lengths()
-    return Arm(name, seconds, examples, int(lengths.sum()), counter.padded,
-               flops_multiplier * shape.forward_flops(lengths), memory.peak_mb, extra)
+    extra["eval_real_tokens"] = int(evaluated.all_lengths().sum())
+    return Arm(name, seconds, examples, int(lengths.sum()), counter.padded, flops(False), flops(True), memory.peak_mb, extra)

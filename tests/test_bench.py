@@ -1,0 +1,24 @@
+"""`oversight bench` end to end at a tiny size: every arm runs and reports what it did (no timing
+is asserted; speed is measured by the benchmark itself, not by tests)."""
+
+from __future__ import annotations
+
+import json
+
+from cluster_helpers import oversight
+
+
+def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
+    out = tmp_path / "bench.json"
+    oversight("bench", "--reps", "1", "--pool", "160", "--batch-size", "16", "--label-examples", "48", "--max-examples", "400",
+              "--probe-runs", "1", "--probe-examples", "40", "--no-profile", "--out", str(out), timeout=900)
+    results = json.loads(out.read_text())
+    train = results["train"]
+    assert set(train) == {"ours", "naive", "naive_mb1", "hf_trainer"}
+    steps = int(160 * 0.9) // 16  # default train_steps: one epoch of the pool minus the held-out slice
+    assert all(arm["examples"] == steps * 16 for arm in train.values())
+    assert train["ours"]["extra"]["evaluations"] == 3 and train["ours"]["extra"]["eval_real_tokens"] > 0  # steps 4, 8, 9, as a run
+    assert train["naive_mb1"]["padding_waste"] == 0.0 and train["naive_mb1"]["extra"]["minibatch"] == 1  # one example per pass
+    for arm in train.values():
+        assert 0 < arm["matmul_fraction"] <= arm["padded_matmul_fraction"]
+    assert results["speedup_vs_naive_mb1"] > 0 and results["speedup_vs_trainer"] > 0
