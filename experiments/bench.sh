@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# README "Speed": the training core against the reference-style loop and HF Trainer (defaults:
-# 2 threads; the README's first table used --threads 1 on a loaded machine).
+# README "Speed": the training core (as a run calls it) against openai/weak-to-strong's loop in both
+# minibatch modes and HF Trainer, with the defaults (2 threads, 3 interleaved repetitions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 time oversight bench --out bench.json "$@"

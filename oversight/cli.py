@@ -15,7 +15,7 @@ import sys
 from oversight import __version__, commands
 from oversight.cli_help import CONFIG_EPILOG
 from oversight.errors import OversightError
-from oversight.progress import VERBOSE
+from oversight.progress import VERBOSE, quiet_libraries
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.verbose:
         os.environ[VERBOSE] = "1"  # inherited by SLURM jobs and launched ranks
+    quiet_libraries(sys.stderr.isatty())
     try:
         return args.func(args)
     except OversightError as err:

@@ -1,7 +1,8 @@
 """Progress bars and the `-v` switch: bars on a terminal by default, always under `-v`, never on ranks > 0.
 
 Redirected logs (SLURM, `> log`) stay one line per stage unless `-v` (`OVERSIGHT_VERBOSE=1`, which
-job scripts and worker processes inherit) asks for the bars too.
+job scripts and worker processes inherit) asks for the bars too; the same goes for the bars of the
+libraries underneath (transformers' "Loading weights", hub downloads), through `quiet_libraries`.
 """
 
 from __future__ import annotations
@@ -24,3 +25,9 @@ def bar(iterable: Any = None, **kwargs: Any):
 
     disable = True if not dist.is_main() else (False if verbose() else None)  # None: only on a terminal
     return tqdm(iterable, leave=False, disable=disable, **kwargs)
+
+
+def quiet_libraries(stderr_is_terminal: bool) -> None:
+    """Hub and transformers bars off in redirected output unless `-v` (read by huggingface_hub at import)."""
+    if not verbose() and not stderr_is_terminal:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
