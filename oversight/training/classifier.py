@@ -8,6 +8,8 @@ The same pooling (mean over tokens for encoders, last token for decoders) is use
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
@@ -131,7 +133,9 @@ def build_text_classifier(cfg: ClassifierConfig, path: str, n_classes: int):
         from peft import LoraConfig, get_peft_model
 
         lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules="all-linear")
-        backbone = get_peft_model(backbone, lora)
+        with warnings.catch_warnings():  # peft asks for transformers' old checkpointing name (a FutureWarning per model)
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            backbone = get_peft_model(backbone, lora)
     model = TextClassifier(backbone, n_classes, pooling, cfg.layer, cfg.head_dropout)
     if backbone.config.pad_token_id is None and tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
