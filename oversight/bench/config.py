@@ -11,7 +11,8 @@ from pathlib import Path
 class BenchConfig:
     """Sizes and switches of `oversight bench`; every field is a CLI flag of the same name."""
 
-    model: str = "minilm-l3"  # fine-tuned model (mode=full) for the training and labelling loops
+    model: str = "minilm-l3"  # model of the training and labelling loops (short name, folder or hub id)
+    mode: str = "full"  # how every training arm trains it: full | lora (peft adapters, the rest frozen)
     data: str = "multiemo_binary"  # registered dataset
     max_examples: int = 5000  # examples loaded (the default experiment's size)
     pool: int = 2000  # training pool the batches are drawn from (the default split's weak_train)
@@ -41,6 +42,8 @@ class BenchConfig:
     def validate(self) -> None:
         from oversight.errors import ConfigError
 
+        if self.mode not in ("full", "lora"):
+            raise ConfigError(f"mode={self.mode!r}; the bench fine-tunes: full or lora")
         if self.naive_pad not in ("batch", "max_length"):
             raise ConfigError(f"naive_pad={self.naive_pad!r}; choose batch or max_length")
         if min(self.reps, self.batch_size, self.probe_runs, self.probe_epochs) < 1 or self.train_steps < 0:

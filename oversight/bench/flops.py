@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+EMBEDDING_NAMES = ("embeddings", "wte", "wpe", "embed_tokens", "embed_in")  # BERT, GPT-2, Llama/Qwen, GPT-NeoX
+
 
 @dataclass(frozen=True)
 class ModelShape:
@@ -36,7 +38,7 @@ class ModelShape:
         """Shape of a module holding a HF transformer at `.backbone` (or being one)."""
         backbone = getattr(model, "backbone", model)
         config = backbone.config
-        embedding = sum(p.numel() for name, p in backbone.named_parameters() if "embeddings" in name or "wte" in name or "wpe" in name)
+        embedding = sum(p.numel() for name, p in backbone.named_parameters() if any(e in name for e in EMBEDDING_NAMES))
         total = sum(p.numel() for p in model.parameters())
         return cls(total - embedding, int(config.num_hidden_layers), int(config.hidden_size))
 

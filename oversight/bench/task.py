@@ -86,7 +86,7 @@ def load_task(cfg: BenchConfig) -> Task:
         raise ConfigError(f"pool {cfg.pool} + label_examples {cfg.label_examples} exceed the {len(dataset)} examples")
     resolved = resolve_model(cfg.model)
     torch.manual_seed(cfg.seed)
-    tokenizer, model = build_text_classifier(ClassifierConfig(model=cfg.model, mode="full", max_length=cfg.max_length),
+    tokenizer, model = build_text_classifier(ClassifierConfig(model=cfg.model, mode=cfg.mode, max_length=cfg.max_length),
                                              resolved.path, len(dataset.classes))
     start = time.perf_counter()
     tokens = tokenize(tokenizer, dataset.texts, cfg.max_length)
