@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +71,22 @@ class ExperimentConfig:
     run: RunConfig
     protocol: Any
 
-    def as_dict(self) -> dict[str, Any]:
-        run = {k: v for k, v in asdict(self.run).items() if v is not None or k not in SECTIONS}
-        return {**run, self.run.protocol: asdict(self.protocol)}
+    def as_dict(self, scientific: bool = False) -> dict[str, Any]:
+        """Every key, or with `scientific` none of the training configs' NOT_TRAINING fields (logging, checkpoints)."""
+        run = {k: v for k, v in _as_dict(self.run, scientific).items() if v is not None or k not in SECTIONS}
+        return {**run, self.run.protocol: _as_dict(self.protocol, scientific)}
+
+
+def _as_dict(node: Any, scientific: bool) -> Any:
+    """`dataclasses.asdict`, leaving out a TrainConfig's NOT_TRAINING fields when `scientific`."""
+    if is_dataclass(node):
+        skip = NOT_TRAINING if scientific and isinstance(node, TrainConfig) else ()
+        return {f.name: _as_dict(getattr(node, f.name), scientific) for f in fields(node) if f.name not in skip}
+    if isinstance(node, (list, tuple)):
+        return [_as_dict(v, scientific) for v in node]
+    if isinstance(node, dict):
+        return {k: _as_dict(v, scientific) for k, v in node.items()}
+    return node
 
 
 def _one_line(err: OmegaConfBaseException) -> str:
@@ -273,17 +286,7 @@ NON_SCIENTIFIC = ("name", "out_dir", "feature_cache", "wandb", "device", "offlin
 
 def config_to_yaml(exp: ExperimentConfig, for_hash: bool = False) -> str:
     """The resolved config as YAML; `for_hash`: only what changes a result (the run name's hash)."""
-    data = exp.as_dict()
+    data = exp.as_dict(scientific=for_hash)
     if for_hash:
-        data = {k: _without_not_training(v) for k, v in data.items() if k not in NON_SCIENTIFIC}
+        data = {k: v for k, v in data.items() if k not in NON_SCIENTIFIC}
     return OmegaConf.to_yaml(OmegaConf.create(data))
-
-
-def _without_not_training(node: Any) -> Any:
-    """`node` with every training config's logging and checkpoint fields (NOT_TRAINING) left out."""
-    if isinstance(node, dict):
-        is_train = all(key in node for key in NOT_TRAINING)  # a TrainConfig as asdict() spells it
-        return {k: _without_not_training(v) for k, v in node.items() if not (is_train and k in NOT_TRAINING)}
-    if isinstance(node, list):
-        return [_without_not_training(v) for v in node]
-    return node

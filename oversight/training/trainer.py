@@ -5,8 +5,9 @@ accumulate gradients, the norm is clipped, the optimizer steps, and at eval poin
 slice of the training targets is scored. Which weights are kept is the config's `select` rule
 (oversight/training/selection.py): a student trains to the end by default, since its held-out
 targets are its supervisor's noisy labels. A non-finite loss or gradient stops the stage with an
-error naming step and lr, so a diverged model is never kept. Every eval point also writes a
-resume checkpoint, so a killed run continues from its last eval, not from scratch.
+error naming step and lr, so a diverged model is never kept. An eval point at least
+`checkpoint_every_s` after the last write also writes a resume checkpoint, so a killed run
+continues from there, not from scratch.
 """
 
 from __future__ import annotations

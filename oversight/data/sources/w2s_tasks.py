@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from oversight.data.catalog import DATASETS, DataConfig
@@ -127,9 +128,5 @@ def load_task(name: str, cfg: W2STaskConfig) -> TextDataset:
     return TextDataset.from_raw_labels(name, texts, labels, None, task.classes)
 
 
-def _register(name: str) -> None:
-    DATASETS.add(name, lambda cfg: load_task(name, cfg), f"W2S task {name} ({TASKS[name].hub_id}), binarised", config=W2STaskConfig)
-
-
-for _name in TASKS:
-    _register(_name)
+for _name, _task in TASKS.items():
+    DATASETS.add(_name, partial(load_task, _name), f"W2S task {_name} ({_task.hub_id}), binarised", config=W2STaskConfig)
