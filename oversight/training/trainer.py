@@ -27,6 +27,7 @@ from oversight.training import distributed as dist
 from oversight.training.batching import BatchSource
 from oversight.training.config import TrainConfig
 from oversight.training.device import autocast
+from oversight.training.dropout import cpu_dropout
 from oversight.training.losses import batch_statistics, build_loss
 from oversight.training.selection import check_selection, heldout_scores, selection_score
 from oversight.training.weights import check_fit, read_tensors, save_tensors
@@ -201,7 +202,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     clip_at = cfg.max_grad_norm if cfg.max_grad_norm > 0 else math.inf
     last_save = time.monotonic()
     # a context manager, so a diverged run's error prints after the bar is cleared, on its own line
-    with progress.bar(total=total_steps, initial=state.step, desc=desc, unit="step") as bar:
+    with cpu_dropout(model, device), progress.bar(total=total_steps, initial=state.step, desc=desc, unit="step") as bar:
         while state.step < total_steps:
             generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
             batches = source.train_batches(fit_idx, cfg.batch_size, generator)
