@@ -4,7 +4,7 @@ On a CPU, torch's dropout draws one Mersenne-Twister number per element (`bernou
 the largest cost after the matmuls: 12% of a MiniLM-L3 training step (`torch.profiler`, 20
 steps, batch 32). `BulkDropout` draws 64 random bits per four elements instead. It reads each
 16-bit lane as a uniform integer and keeps the element when the lane is at or above
-round(p · 2¹⁶). That is about 3× faster, forward and backward.
+round(p · 2¹⁶). With it, matmuls went from 55% to 64% of that step's profile and dropout left the top ops.
 
 It is the same function as `nn.Dropout` up to p's rounding to a multiple of 2⁻¹⁶: the drop
 probability differs from p by at most 7.7e-6. Kept elements are scaled by 1 / (exact keep
