@@ -22,9 +22,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 from oversight.data import DataConfig, data_config
 from oversight.errors import ConfigError
+from oversight.keys import as_plain
 from oversight.slots import carry_named_items, drop, specialize, sub_layers
 from oversight.tracking import WandbConfig
-from oversight.training.config import NOT_TRAINING, ClassifierConfig, RoleConfig, TrainConfig
+from oversight.training.config import ClassifierConfig, RoleConfig, TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"  # a link to the checkout's configs/, real files in a wheel
 DEFAULT_CONFIG = CONFIG_DIR / "w2s_default.yaml"
@@ -72,21 +73,10 @@ class ExperimentConfig:
     protocol: Any
 
     def as_dict(self, scientific: bool = False) -> dict[str, Any]:
-        """Every key, or with `scientific` none of the training configs' NOT_TRAINING fields (logging, checkpoints)."""
-        run = {k: v for k, v in _as_dict(self.run, scientific).items() if v is not None or k not in SECTIONS}
-        return {**run, self.run.protocol: _as_dict(self.protocol, scientific)}
-
-
-def _as_dict(node: Any, scientific: bool) -> Any:
-    """`dataclasses.asdict`, leaving out a TrainConfig's NOT_TRAINING fields when `scientific`."""
-    if is_dataclass(node):
-        skip = NOT_TRAINING if scientific and isinstance(node, TrainConfig) else ()
-        return {f.name: _as_dict(getattr(node, f.name), scientific) for f in fields(node) if f.name not in skip}
-    if isinstance(node, (list, tuple)):
-        return [_as_dict(v, scientific) for v in node]
-    if isinstance(node, dict):
-        return {k: _as_dict(v, scientific) for k, v in node.items()}
-    return node
+        """Every key, or with `scientific` only what changes a result (no `unkeyed` field: logging,
+        checkpoints, where a server lives)."""
+        run = {k: v for k, v in as_plain(self.run, scientific).items() if v is not None or k not in SECTIONS}
+        return {**run, self.run.protocol: as_plain(self.protocol, scientific)}
 
 
 def _one_line(err: OmegaConfBaseException) -> str:

@@ -19,10 +19,11 @@ import numpy as np
 
 from oversight.config import ExperimentConfig, RunConfig
 from oversight.data import TextDataset
+from oversight.keys import key_dict
 from oversight.protocols.splits import Split, make_split
 from oversight.stages import StageResult, StageStore, digest
 from oversight.training import distributed as dist
-from oversight.training.config import NOT_TRAINING, TrainConfig
+from oversight.training.config import TrainConfig
 from oversight.training.fit import Learner, Workspace
 from oversight.training.trainer import soft_targets
 
@@ -31,8 +32,7 @@ def train_spec(fingerprint: str, model_cfg, model_id: str, train_cfg: TrainConfi
                targets: np.ndarray, test_idx: np.ndarray) -> dict[str, Any]:
     """What a training stage is keyed by: the data, the role's model and training config (with only
     the chosen loss's own fields), the seed, and the examples and targets it trains and tests on."""
-    train = {k: v for k, v in asdict(train_cfg).items() if k not in NOT_TRAINING}
-    return {"data": fingerprint, "model": asdict(model_cfg), "model_id": model_id, "train": train, "seed": seed,
+    return {"data": fingerprint, "model": asdict(model_cfg), "model_id": model_id, "train": key_dict(train_cfg), "seed": seed,
             "train_idx": digest(train_idx), "targets": digest(targets[train_idx]), "test_idx": digest(test_idx)}
 
 

@@ -140,8 +140,27 @@ def carry_named_items(layers: list[DictConfig]) -> None:
                 unknown = [key for key in node.keys() if key not in named]
                 if unknown:
                     raise ConfigError(f"{dotted}: no item named {unknown[0]!r}; the list holds {', '.join(named)}")
-                edited = [OmegaConf.merge(_named(item), node[name]) if name in node else item for name, item in named.items()]
+                edited = [_edit(_named(item), node[name]) if name in node else item for name, item in named.items()]
                 OmegaConf.update(layer, dotted, edited, merge=False, force_add=True)
+
+
+def _edit(item: DictConfig, edit: Any) -> DictConfig:
+    """`item` with `edit` merged in, where a nested component section (one with a `name:`) that the
+    edit renames (`debater.backend=openai`) starts over from the new name: the old component's
+    fields are not the new one's."""
+    item = OmegaConf.create(OmegaConf.to_container(item))  # a copy; interpolations stay unresolved
+    for key in edit.keys() if isinstance(edit, DictConfig) else []:
+        new, old = edit._get_node(key), item._get_node(key) if key in item else None
+        if isinstance(old, DictConfig) and "name" in old:
+            renamed = new._value() if not isinstance(new, (DictConfig, ListConfig)) else new.get("name", old.name)
+            if isinstance(renamed, str) and renamed != old.name:
+                item[key] = new if isinstance(new, DictConfig) else {"name": renamed}
+                continue
+        if isinstance(old, DictConfig) and isinstance(new, DictConfig):
+            item[key] = _edit(old, new)
+        else:
+            item[key] = new
+    return item
 
 
 def _named(item: Any) -> DictConfig:

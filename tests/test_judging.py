@@ -200,13 +200,14 @@ def test_trained_classifier_judge_learns_on_its_own_gold_slice(finished, capsys)
     assert 0 <= results["summary"]["debate_judge_acc"]["mean"] <= 1
 
 
-def test_chat_lm_sampling_is_seeded_and_plain_rendering_works():
-    from oversight.judging.lm import ChatLM, LMConfig
+def test_hf_backend_sampling_is_seeded_and_plain_rendering_works():
+    from oversight.judging.backends import BACKENDS
+    from oversight.judging.lm import LMConfig, connect
 
-    lm = ChatLM(LMConfig(temperature=1.0, max_new_tokens=8))
+    lm = connect(LMConfig(temperature=1.0, max_new_tokens=8))
     convs = [[{"role": "user", "content": "Say something about cats."}]] * 2
     first, again, other = lm.generate(convs, seed=1), lm.generate(convs, seed=1), lm.generate(convs, seed=2)
     assert first == again and first != other
-    greedy = ChatLM(LMConfig(chat_template="off"))
+    greedy = connect(LMConfig(backend=BACKENDS.config("hf", chat_template="off")))
     assert greedy.render(convs[0], "Answer:") == "user: Say something about cats.\n\nassistant:Answer:"
     assert greedy.generate(convs[:1], seed=1) == greedy.generate(convs[:1], seed=2)  # greedy ignores the seed

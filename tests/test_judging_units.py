@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from oversight.config import load_config
 from oversight.data import TextDataset
 from oversight.errors import ConfigError, DataError
 from oversight.judging.base import judge_material
@@ -121,3 +122,40 @@ def test_bootstrap_interval():
     assert lo < 0.7 < hi and 0.05 < hi - lo < 0.25  # binomial: ±1.96·sqrt(.21/100) ≈ ±0.09
     assert bootstrap_ci(np.ones(5), 100, 0) == (1.0, 1.0)
     assert all(np.isnan(bootstrap_ci(xs, 0, 0)))
+
+
+def test_option_logprobs_reads_the_first_token_alternatives():
+    from oversight.judging.backends.openai_api import option_logprobs
+
+    top = [(" positive", -0.1), ("Positive", -3.0), (" neg", -2.5), ("The", -4.0), ("p", -6.0)]
+    got = option_logprobs(top, ["positive", "negative"])
+    assert np.isclose(got[0], np.logaddexp(np.logaddexp(-0.1, -3.0), -6.0))  # every listed spelling of the option's start counts
+    assert np.isclose(got[1], -2.5)
+    shared = option_logprobs([("pos", -0.5), ("x", -9.0)], ["positive", "positively"])  # a token both options start with tells nothing
+    assert np.allclose(shared, [-9.0, -9.0])  # neither listed: both get the lowest listed logprob, an upper bound
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("base_url=ftp://host/v1", r"must be an http\(s\) URL"),
+    ("base_url='http://user:pw@host/v1'", "must not hold credentials"),
+    ("api_key_env=sk-live-123", "names an environment variable"),
+    ("concurrency=0", "concurrency >= 1"),
+])
+def test_openai_backend_settings_are_checked_at_load(setting, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("configs/w2s_debate.yaml", ["w2s.judged.judge.lm.backend=openai", f"w2s.judged.judge.lm.backend.{setting}"])
+
+
+def test_where_a_server_lives_is_not_in_stage_keys():
+    from oversight.keys import key_dict
+
+    def scheme(*overrides):
+        exp = load_config("configs/w2s_debate.yaml", ["w2s.judged.scheme.debater.backend=openai", *overrides])
+        return key_dict(exp.protocol.judged.scheme)
+
+    base = scheme()
+    assert scheme("w2s.judged.scheme.debater.backend.base_url=http://10.0.0.2:9000/v1", "w2s.judged.scheme.debater.backend.concurrency=64",
+                  "w2s.judged.scheme.debater.backend.max_retries=1", "w2s.judged.scheme.debater.backend.api_key_env=OTHER") == base
+    assert scheme("w2s.judged.scheme.debater.backend.revision=abc123") != base
+    assert scheme("w2s.judged.scheme.debater.backend.logprobs=false") != base
+    assert scheme("w2s.judged.scheme.debater.model=other") != base

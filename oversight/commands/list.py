@@ -21,13 +21,15 @@ def settings(registry, name: str) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from oversight.data import DATASETS
     from oversight.difficulty import DIFFICULTIES
+    from oversight.judging.backends import BACKENDS
     from oversight.judging.base import SCHEMES
     from oversight.models import MODELS
     from oversight.protocols import PROTOCOLS
     from oversight.training.losses import LOSSES
 
     for title, registry in (("protocols", PROTOCOLS), ("datasets", DATASETS), ("losses", LOSSES), ("difficulty measures (e2h)", DIFFICULTIES),
-                            ("judging schemes (assisted_judging.schemes, w2s.judged.scheme)", SCHEMES)):
+                            ("judging schemes (assisted_judging.schemes, w2s.judged.scheme)", SCHEMES),
+                            ("LM backends (a role's backend: debater, consultant, critic, judge.lm)", BACKENDS)):
         print(f"{title}:")
         for name in registry:
             print(f"  {name:<22} {registry.describe(name)}{settings(registry, name)}")
@@ -40,4 +42,4 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("list", help="list registered protocols, datasets, losses, difficulty measures and models").set_defaults(func=cmd_list)
+    sub.add_parser("list", help="list registered protocols, datasets, losses, difficulty measures, judging schemes, LM backends and models").set_defaults(func=cmd_list)

@@ -4,7 +4,7 @@ the judge reads (once per presentation order) and a transcript record.
 A scheme is one file in `oversight/judging/schemes/`: a `SchemeConfig` subclass holding its
 settings, with one `LMConfig` field per strong role it speaks through (`debater`, `consultant`,
 `critic`; the field name is the role's name), and `@register_scheme("name", ThatConfig)` on
-`make(items, roles, cfg, seed) -> [Material]`, where `roles` maps each role to a loaded `ChatLM`.
+`make(items, roles, cfg, seed) -> [Material]`, where `roles` maps each role to a connected `LMBackend` (judging/lm.py `connect`).
 Its transcripts are keyed by exactly that config. `extra_metrics(items, materials, verdicts)` may
 add scheme-specific numbers (honest win rate, planted-error detection, ...).
 """

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from oversight.errors import ConfigError, OversightError
+from oversight.judging.backends import LMBackend
 from oversight.judging.items import Item, ask
-from oversight.judging.lm import ChatLM, Conversation, LMConfig
+from oversight.judging.lm import Conversation, LMConfig
 from oversight.training.config import ClassifierConfig, TrainConfig
 
 ORDERS = ((0, 1), (1, 0))  # canonical, swapped
@@ -28,7 +29,7 @@ ORDERS = ((0, 1), (1, 0))  # canonical, swapped
 class JudgeConfig:
     kind: str = "lm"  # lm: a chat LM judges | classifier: a small classifier trained on split.weak_train's gold (trained_judge.py)
     lm: LMConfig = field(default_factory=lambda: LMConfig(max_new_tokens=8))  # kind=lm: the judge's model
-    verdict: str = "logprob"  # kind=lm: logprob scores the answers | generate writes a verdict that is parsed
+    verdict: str = "logprob"  # kind=lm: logprob scores the answers (on a backend without logprobs: parsed, said at run time) | generate writes a verdict that is parsed
     calibrate: bool = True  # subtract the pool's mean log-odds (removes a constant preference for one answer)
     max_parse_failure: float = 0.2  # generate: a larger share of unparsable verdicts fails the run
     classifier: ClassifierConfig = field(default_factory=lambda: ClassifierConfig(model="minilm-l3", max_length=256))  # kind=classifier
@@ -64,16 +65,21 @@ def parse_verdict(reply: str, answers: list[str]) -> int | None:
     return min(found)[1] if found else None
 
 
-def judge_items(cfg: JudgeConfig, lm: ChatLM, items: list[Item], materials: list[list[str]],
+def judge_items(cfg: JudgeConfig, lm: LMBackend, items: list[Item], materials: list[list[str]],
                 prefix: str, seed: int, label: str) -> Verdicts:
     """Judge every item in both orders; `materials[i][o]` is the judge-facing text for order o."""
     n = len(items)
     order_probs = np.zeros((n, 2, 2))
     failed = np.zeros((n, 2), dtype=bool)
     replies = [["", ""] for _ in range(n)]
+    verdict = cfg.verdict
+    if verdict == "logprob" and not lm.scores_options:
+        print(f"note: {label}: judge {lm.cfg.model} on backend {lm.cfg.backend.name} gives no token logprobs; "
+              "its verdicts are parsed from generated replies", flush=True)
+        verdict = "generate"
     for o, order in enumerate(ORDERS):
         convs = [judge_conversation(item, materials[i][o], order) for i, item in enumerate(items)]
-        if cfg.verdict == "logprob":
+        if verdict == "logprob":
             answers = [item.answers for item in items]
             order_probs[:, o] = _score_answers(lm, convs, answers, prefix)
         else:
@@ -94,7 +100,7 @@ def judge_items(cfg: JudgeConfig, lm: ChatLM, items: list[Item], materials: list
     return Verdicts(probs, order_probs, failed, replies)
 
 
-def _score_answers(lm: ChatLM, convs: list[Conversation], answers: list[list[str]], prefix: str) -> np.ndarray:
+def _score_answers(lm: LMBackend, convs: list[Conversation], answers: list[list[str]], prefix: str) -> np.ndarray:
     """Score each conversation's own two answers; items sharing an answer pair go in one call."""
     out = np.zeros((len(convs), 2))
     groups: dict[tuple[str, ...], list[int]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,8 +21,9 @@ from oversight.judging.base import SCHEMES, Material, SchemeConfig, roles_of
 from oversight.judging.config import JudgeSetup
 from oversight.judging.items import Item, build_items
 from oversight.judging.judge import Verdicts, judge_items
-from oversight.judging.lm import ChatLM, lm_identity
+from oversight.judging.lm import connect, lm_identity
 from oversight.judging.trained_judge import classifier_verdicts
+from oversight.keys import key_dict
 from oversight.metrics import bootstrap_ci
 from oversight.stages import digest
 from oversight.training import distributed as dist
@@ -48,7 +49,7 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     published transcripts of other item sets apart (`debate-test-seed0.jsonl`)."""
     name, spec = scheme.name, SCHEMES.get(scheme.name)
     items, materials, made = transcripts(ctx, scheme, cfg, indices, seed)
-    judge_spec = {"transcripts": made.key, "judge": asdict(cfg.judge), "prefix": cfg.items.verdict_prefix}
+    judge_spec = {"transcripts": made.key, "judge": key_dict(cfg.judge), "prefix": cfg.items.verdict_prefix}
     if cfg.judge.kind == "lm":
         judge_spec["judge_model"] = lm_identity(cfg.judge.lm, ctx.ws.offline)
     if cfg.judge.kind == "classifier":
@@ -66,11 +67,12 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
             verdicts = classifier_verdicts(cfg.judge, ctx.ws, train_items, [m.views for m in train_materials], items, views,
                                            seed, workdir)
         else:
-            lm = ChatLM(cfg.judge.lm, ctx.ws.device, ctx.ws.offline)
+            lm = connect(cfg.judge.lm, ctx.ws.device, ctx.ws.offline)
             verdicts = judge_items(cfg.judge, lm, items, views, cfg.items.verdict_prefix + " ", seed, label=f"{name} (seed {seed})")
         _write_transcripts(workdir / "transcripts.jsonl", name, items, materials, verdicts)
         acc = float((verdicts.probs.argmax(-1) == [it.correct for it in items]).mean())
-        return ({"judge_acc": acc, "seconds": time.time() - start, "seed": seed},
+        usage = lm.usage.as_metrics("judge") if cfg.judge.kind == "lm" else {}
+        return ({"judge_acc": acc, "seconds": time.time() - start, "seed": seed, **usage},
                 {"probs": verdicts.probs, "order_probs": verdicts.order_probs, "failed": verdicts.failed})
 
     decided = ctx.run_stage(f"verdicts_{name}", judge_spec, decide, seed)
@@ -88,18 +90,19 @@ def transcripts(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     """(items, materials, stage): what the scheme's strong roles said about each item, a cached stage."""
     name, spec = scheme.name, SCHEMES.get(scheme.name)
     items = build_items(ctx.dataset, indices, cfg.items, seed)
-    gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "scheme": asdict(scheme),
-                "items": asdict(cfg.items), "seed": seed,
+    gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "scheme": key_dict(scheme),
+                "items": key_dict(cfg.items), "seed": seed,
                 "models": {r: lm_identity(lm, ctx.ws.offline) for r, lm in roles_of(scheme).items()}}
 
     def make(workdir: Path):
         start = time.time()
-        roles = {r: ChatLM(lm, ctx.ws.device, ctx.ws.offline) for r, lm in roles_of(scheme).items()}
+        roles = {r: connect(lm, ctx.ws.device, ctx.ws.offline) for r, lm in roles_of(scheme).items()}
         made = spec.make(items, roles, scheme, seed)
         with open(workdir / "materials.jsonl", "w") as f:
             for m in made:
                 f.write(json.dumps({"views": m.views, "record": m.record}) + "\n")
-        return {"seconds": time.time() - start, "n": len(items), "seed": seed}, {}
+        usage = {k: v for r, lm in roles.items() for k, v in lm.usage.as_metrics(r).items()}
+        return {"seconds": time.time() - start, "n": len(items), "seed": seed, **usage}, {}
 
     stage = ctx.run_stage(f"transcripts_{name}", gen_spec, make, seed)
     materials = [Material(**json.loads(line)) for line in (stage.path / "materials.jsonl").read_text().splitlines()]

@@ -12,14 +12,12 @@ import math
 from dataclasses import dataclass, field, fields
 
 from oversight.errors import ConfigError
+from oversight.keys import unkeyed
 from oversight.models.catalog import check_model_name
 from oversight.training.losses import LOSSES, LossConfig
 from oversight.training.selection import check_selection
 
 SCHEDULES = ("cosine", "linear", "constant")
-
-
-NOT_TRAINING = ("log_every", "checkpoint_every_s")  # TrainConfig fields that change what is logged or saved, never what is trained
 
 
 @dataclass
@@ -35,12 +33,12 @@ class TrainConfig:
     max_grad_norm: float = 1.0  # clip the global gradient norm (0 = off)
     val_frac: float = 0.1  # held-out slice of the training targets, scored at every eval (and used by `select`)
     evals_per_epoch: int = 2  # held-out evaluations per epoch
-    checkpoint_every_s: float = 60.0  # a resume checkpoint at the first evaluation this many seconds after the last (0 = every one)
+    checkpoint_every_s: float = unkeyed(60.0)  # a resume checkpoint at the first evaluation this many seconds after the last (0 = every one)
     select: str = "gold_holdout"  # which weights to keep: none (final) | gold_holdout | label_loss | label_agreement | label_auroc
     patience: int = 0  # evals without improvement under `select` before stopping (0 = train to the end)
     bf16: bool = True  # bf16 autocast on CUDA (ignored on CPU)
     tf32: bool = True  # TF32 matmuls on CUDA (ignored on CPU)
-    log_every: int = 20  # optimizer steps between logged train losses (the only host-device syncs)
+    log_every: int = unkeyed(20)  # optimizer steps between logged train losses (the only host-device syncs)
     loss: LossConfig = field(default_factory=lambda: LOSSES.config("xent"))  # registered loss and its own settings ({name: logconf, alpha_max: 0.75})
 
     def validate(self) -> None:

@@ -1,0 +1,206 @@
+"""A role on any OpenAI-compatible server: vLLM, SGLang, TGI, llama.cpp, `transformers serve`,
+OpenAI itself or a gateway, through the `openai` client's chat completions.
+
+Requests run `concurrency` at a time; a connection error, timeout, 429 or 5xx is retried with
+backoff doubling from 1 s to 30 s, `max_retries` times, and any other error stops the run with the
+server's one-line message. The API key is read from the environment variable `api_key_env` when a
+request is made and is never written anywhere. Logprob verdicts read the first answer token's
+`top_logprobs` (servers that give them); with `logprobs: false` the judge's verdicts are parsed
+from its replies instead. Where a server continues a final assistant message (vLLM/SGLang
+`continue_final_message`), `prefill: true` opens the reply with the judge's verdict prefix;
+otherwise the prompt asks the model to begin its reply with it.
+
+Stage keys hold the served model name and `revision` (the server is not asked), the sampling
+settings, `logprobs` and `prefill`; where the server lives and how hard it is driven are not in
+them, so moving to another server that serves the same model reuses every transcript.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from oversight import progress
+from oversight.errors import ConfigError, ModelError
+from oversight.judging.backends import BACKENDS, BackendConfig, Usage, report
+from oversight.judging.lm import Conversation, LMConfig
+from oversight.keys import unkeyed
+
+TOP_LOGPROBS = 20  # alternatives the server lists for the verdict token (OpenAI's maximum)
+
+
+@dataclass
+class OpenAIConfig(BackendConfig):
+    base_url: str = unkeyed("http://127.0.0.1:8000/v1")  # the server's OpenAI-compatible root (…/v1)
+    api_key_env: str = unkeyed("OPENAI_API_KEY")  # name of the environment variable holding the key (never the key); unset = "EMPTY", what local servers accept
+    concurrency: int = unkeyed(8)  # requests in flight
+    timeout_s: float = unkeyed(120.0)  # seconds before a request counts as failed (and is retried)
+    max_retries: int = unkeyed(8)  # retries of a request after a connection error, timeout, 429 or 5xx
+    logprobs: bool = True  # the server returns token logprobs (vLLM, SGLang, llama.cpp, OpenAI); false for servers that do not (transformers serve): verdicts are then parsed from replies
+    prefill: bool = False  # the server continues a final assistant message (vLLM/SGLang continue_final_message)
+    revision: str = ""  # the served model's revision or snapshot, recorded in stage keys (the server is not asked)
+
+    def __post_init__(self) -> None:
+        url = urlparse(self.base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigError(f"backend openai: base_url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {self.base_url!r}")
+        if url.username or url.password:
+            raise ConfigError("backend openai: base_url must not hold credentials; put the key in the variable named by api_key_env")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
+            raise ConfigError(f"backend openai: api_key_env names an environment variable (such as OPENAI_API_KEY), "
+                              f"not a key; got a value of {len(self.api_key_env)} characters")
+        if self.concurrency < 1 or self.max_retries < 0 or not self.timeout_s > 0:
+            raise ConfigError("backend openai: need concurrency >= 1, max_retries >= 0 and timeout_s > 0")
+
+
+@BACKENDS.register("openai", OpenAIConfig)
+class OpenAIBackend:
+    """Any OpenAI-compatible chat-completions server (vLLM, SGLang, TGI, llama.cpp, transformers serve, OpenAI)."""
+
+    def __init__(self, cfg: LMConfig, device: Any = "cpu", offline: bool | None = None) -> None:
+        import openai
+
+        self.cfg, self.api = cfg, cfg.backend
+        self.usage = Usage()
+        self.scores_options = self.api.logprobs
+        self.client = openai.OpenAI(base_url=self.api.base_url, api_key=os.environ.get(self.api.api_key_env) or "EMPTY",
+                                    timeout=self.api.timeout_s, max_retries=0)  # retries are ours: counted and announced
+
+    @staticmethod
+    def identity(cfg: LMConfig, offline: bool | None) -> str:
+        return f"{cfg.model}@{cfg.backend.revision}" if cfg.backend.revision else cfg.model
+
+    @staticmethod
+    def check(cfg: LMConfig) -> None:
+        if not cfg.model:
+            raise ConfigError("backend openai: give the model name the server serves (model=...)")
+
+    def generate(self, conversations: list[Conversation], seed: int = 0, max_new_tokens: int | None = None,
+                 assistant_prefix: str = "") -> list[str]:
+        started = time.perf_counter()
+        before = self.usage.completion_tokens
+        sample = self.cfg.temperature > 0
+        params = {"max_tokens": max_new_tokens or self.cfg.max_new_tokens, "temperature": self.cfg.temperature,
+                  **({"top_p": self.cfg.top_p} if sample else {})}
+
+        def one(i: int) -> str:
+            message = self._request(self._messages(conversations[i], assistant_prefix), seed=seed * 1_000_003 + i, **params).message
+            return _strip_prefix((message.content or "").strip(), assistant_prefix)
+
+        replies = self._map(one, len(conversations), "generating")
+        seconds = time.perf_counter() - started
+        report(self.cfg.model, len(replies), self.usage.completion_tokens - before, seconds)
+        return replies
+
+    def option_probs(self, conversations: list[Conversation], options: list[str], assistant_prefix: str = "") -> np.ndarray:
+        if not self.api.logprobs:
+            raise ModelError(f"backend openai: {self.cfg.model} is set up without logprobs (backend.logprobs=false)")
+
+        def one(i: int) -> np.ndarray:
+            choice = self._request(self._messages(conversations[i], assistant_prefix), seed=0, max_tokens=1, temperature=0.0,
+                                   logprobs=True, top_logprobs=TOP_LOGPROBS)
+            content = getattr(choice.logprobs, "content", None)
+            if not content:
+                raise ModelError(f"backend openai: the server at {self.api.base_url} returned no logprobs; set "
+                                 "backend.logprobs=false to parse verdicts from replies")
+            return option_logprobs([(t.token, t.logprob) for t in content[0].top_logprobs], options)
+
+        scores = np.stack(self._map(one, len(conversations), "scoring"))
+        scores -= scores.max(axis=1, keepdims=True)
+        probs = np.exp(scores)
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    def _messages(self, conversation: Conversation, assistant_prefix: str) -> list[dict[str, str]]:
+        if not assistant_prefix.strip():
+            return conversation
+        if self.api.prefill:
+            return [*conversation, {"role": "assistant", "content": assistant_prefix}]
+        last = conversation[-1]
+        asked = {**last, "content": f"{last['content']}\n\nBegin your reply with: {assistant_prefix.strip()}"}
+        return [*conversation[:-1], asked]
+
+    def _map(self, fn, n: int, what: str) -> list:
+        bar = progress.bar(total=n, desc=f"{self.cfg.model} {what}", unit="reply")
+        pool = ThreadPoolExecutor(max_workers=self.api.concurrency)
+        try:
+            futures = [pool.submit(fn, i) for i in range(n)]
+            out = []
+            for future in futures:  # in input order
+                out.append(future.result())
+                bar.update(1)
+        finally:  # the first error cancels every request not yet sent
+            pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
+        return out
+
+    def _request(self, messages: list[dict[str, str]], seed: int, **params: Any):
+        """One chat completion's first choice, retried on errors a server recovers from."""
+        import openai
+
+        extra = {"continue_final_message": True, "add_generation_prompt": False} if self.api.prefill and messages[-1]["role"] == "assistant" else None
+        for attempt in range(self.api.max_retries + 1):
+            started = time.perf_counter()
+            try:
+                response = self.client.chat.completions.create(model=self.cfg.model, messages=messages, seed=seed,
+                                                               extra_body=extra, **params)
+            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as err:
+                if attempt == self.api.max_retries:
+                    raise ModelError(f"backend openai: {self.api.base_url} failed {attempt + 1} times; last: {_short(err)}") from err
+                wait = min(30.0, 2.0 ** attempt)
+                print(f"backend openai: {_short(err)}; retry {attempt + 1}/{self.api.max_retries} in {wait:.0f} s", flush=True)
+                self.usage.retries += 1
+                time.sleep(wait)
+                continue
+            except openai.APIStatusError as err:
+                raise ModelError(f"backend openai: {self.api.base_url} refused the request ({err.status_code}): {_short(err)}") from err
+            self.usage.calls += 1
+            self.usage.seconds += time.perf_counter() - started
+            if response.usage is not None:
+                self.usage.prompt_tokens += response.usage.prompt_tokens or 0
+                self.usage.completion_tokens += response.usage.completion_tokens or 0
+            return response.choices[0]
+        raise AssertionError("unreachable")
+
+
+def option_logprobs(top: list[tuple[str, float]], options: list[str]) -> np.ndarray:
+    """Each option's log-probability as the reply's first token, from the server's top alternatives.
+
+    A listed token counts for an option if, stripped and case-folded, it starts that option and no
+    other (a token shared by two options tells them apart no better than chance). An option no
+    listed token starts gets the lowest listed log-probability: an upper bound on its own.
+    """
+    keys = [o.strip().casefold() for o in options]
+    floor = min((lp for _, lp in top), default=-math.inf)
+    scores = np.full(len(options), -math.inf)
+    for token, logprob in top:
+        text = token.strip().casefold()
+        starts = [k for k, key in enumerate(keys) if text and key.startswith(text)]
+        if len(starts) == 1:
+            scores[starts[0]] = np.logaddexp(scores[starts[0]], logprob)  # " positive" and "positive" both name it
+    return np.where(np.isfinite(scores), scores, floor)
+
+
+def _strip_prefix(reply: str, prefix: str) -> str:
+    """The reply after the prefix the model was asked to begin with, if it did."""
+    p = prefix.strip()
+    return reply[len(p):].strip() if p and reply.casefold().startswith(p.casefold()) else reply
+
+
+def _short(err: Exception) -> str:
+    """The server's own words about a failed request, on one line."""
+    body = getattr(err, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error")
+        detail = body.get("detail") or body.get("message") or (error.get("message") if isinstance(error, dict) else error)
+        text = str(detail or body)
+    else:
+        text = str(getattr(err, "message", None) or err)
+    return " ".join(text.split())[:200]
