@@ -159,12 +159,14 @@ def parse_override(item: str) -> DictConfig:
         raise ConfigError(f"override {item!r} does not parse: {str(err).splitlines()[0]}") from err
 
 
-_ENV = re.compile(r"\$\{\s*oc\.env\s*:\s*([^,}\s]*)")
+_RUN_NAME = re.compile(r"[^\s\x00-\x1f/\\._-][^\s\x00-\x1f/\\]*")  # one path part: no space, control character, slash or backslash
 
 
 def refuse_environment(layer: DictConfig, where: str) -> None:
-    """An `${oc.env:VAR}` anywhere is refused: its value would reach the run name, config.yaml,
-    results.json and wandb, and a shared YAML could so publish a secret such as WANDB_API_KEY."""
+    """Only `${a.b}` references are allowed in a config: a resolver call such as `${oc.env:VAR}`,
+    however it is spelled (`${oc.${x}:VAR}` computes the resolver's name), is refused. Its value
+    would reach the run name, config.yaml, results.json and wandb, and a shared YAML could so
+    publish a secret such as WANDB_API_KEY. Read from OmegaConf's own parse of each value."""
     def visit(node: Any, path: str) -> None:
         if isinstance(node, dict):
             for k, v in node.items():
@@ -172,11 +174,29 @@ def refuse_environment(layer: DictConfig, where: str) -> None:
         elif isinstance(node, list):
             for i, v in enumerate(node):
                 visit(v, f"{path}[{i}]")
-        elif isinstance(node, str) and (found := _ENV.search(node)):
-            raise ConfigError(f"{where}: {path} reads environment variable {found.group(1) or '?'} (${{oc.env:...}}); "
-                              f"environment interpolation is refused so no secret reaches run files; pass {path}=<value>")
+        elif isinstance(node, str) and "${" in node and (call := _resolver_call(node, where, path)):
+            raise ConfigError(f"{where}: {path} calls a resolver ({call}); resolver interpolation is refused so no environment "
+                              f"variable or secret reaches run files (only ${{a.b}} references are allowed); pass {path}=<value>")
 
     visit(OmegaConf.to_container(layer, resolve=False), "")
+
+
+def _resolver_call(value: str, where: str, path: str) -> str | None:
+    """The first resolver call in `value` as written (`${oc.env:WANDB_API_KEY}`), or None."""
+    from omegaconf import grammar_parser
+    from omegaconf.grammar.gen.OmegaConfGrammarParser import OmegaConfGrammarParser as Grammar
+
+    try:
+        tree = grammar_parser.parse(value)
+    except Exception as err:  # noqa: BLE001 -- the grammar's own errors
+        raise ConfigError(f"{where}: {path} = {value!r} is not a valid interpolation: {str(err).splitlines()[0]}") from err
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Grammar.InterpolationResolverContext):
+            return node.getText()
+        stack.extend(node.getChildren() if hasattr(node, "getChildren") else [])
+    return None
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -252,8 +272,9 @@ def validate(exp: ExperimentConfig) -> None:
         raise ConfigError(f"seeds {run.seeds} repeat a seed")
     if any(not 0 <= s < 2**31 for s in run.seeds):
         raise ConfigError(f"seeds {run.seeds}: each seed must be in [0, 2^31)")
-    if run.name and (run.name != Path(run.name).name or run.name in (".", "..") or run.name.startswith(("_", "."))):
-        raise ConfigError(f"name={run.name!r} must be one folder name inside out_dir (no '/', not starting with '_' or '.')")
+    if run.name and not _RUN_NAME.fullmatch(run.name):
+        raise ConfigError(f"name={run.name!r} must be one folder name inside out_dir: no space, slash, backslash or control "
+                          "character, not starting with '.', '_' or '-'")
     if not DEVICE.fullmatch(run.device):
         raise ConfigError(f"device={run.device!r}; use auto, cpu, cuda or cuda:N")
     for section in ("weak", "strong"):

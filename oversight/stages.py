@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import shutil
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -62,8 +61,8 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
-        raise CacheError(f"corrupt stage output {path}: {err}; delete {path.parent} to recompute") from err
+    except Exception as err:  # noqa: BLE001 -- a bad zip, .npy header (TokenError), size (MemoryError): all one message
+        raise CacheError(f"corrupt stage output {path}: {type(err).__name__}: {err}; delete {path.parent} to recompute") from err
     for name, value in arrays.items():  # np.load hands back a member that is not .npy data as raw bytes
         if not isinstance(value, np.ndarray):
             raise CacheError(f"corrupt stage output {path}: member {name!r} is not an array; delete {path.parent} to recompute")
@@ -114,7 +113,7 @@ def check_finite(kind: str, arrays: dict[str, np.ndarray]) -> None:
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock on `path`, opened without following a symlink and without truncating."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(path.parent)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # flock needs no write access
     except OSError as err:
@@ -127,6 +126,24 @@ def file_lock(path: Path) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def make_dir(path: Path) -> None:
+    """`mkdir -p`, refusing a symlink at the last level and naming the folder if it cannot be made."""
+    if path.is_symlink():
+        raise CacheError(f"{path} is a symlink; a store folder must be a real folder (delete the link)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CacheError(f"cannot create folder {path}: {err.strerror or err}") from err
+
+
+def remove(path: Path) -> None:
+    """Delete a stage folder, or only the link if it is a symlink (never what it points to)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
 
 
 class StageStore:
@@ -152,16 +169,18 @@ class StageStore:
                 return StageResult(kind, key, final, json.loads((final / "meta.json").read_text()), reused=True)
             work = final.with_name(f"{key}.partial")
             if main:
-                if final.exists():  # renamed but never marked complete, or failed its check
-                    shutil.rmtree(final)
-                work.mkdir(parents=True, exist_ok=True)
+                remove(final)  # renamed but never marked complete, or failed its check
+                if work.is_symlink():  # planted: resume state and outputs must not go where it points
+                    print(f"warning: stage {kind}/{key}: {work.name} is a symlink; removed the link", flush=True)
+                    remove(work)
+                make_dir(work)
             dist.barrier()
             meta, arrays = compute(work)
             check_finite(kind, arrays)
             meta = dist.broadcast_object({"kind": kind, "key": key, "spec": spec, **meta})
             if main:
                 save_arrays(work / "arrays.npz", arrays)
-                for leftover in [*work.glob("*.ckpt"), *work.glob(f".*{TEMP_SUFFIX}")]:  # resume state, dead temps
+                for leftover in [*work.glob("*.ckpt"), *work.glob("*.ckpt.sha256"), *work.glob(f".*{TEMP_SUFFIX}")]:  # resume state, dead temps
                     leftover.unlink()
                 meta["files"] = output_files(work)
                 atomic_write_bytes(work / "meta.json", strict_json(meta).encode())
@@ -188,7 +207,7 @@ class StageStore:
         final = self.path(kind, key)
         if not (final / ".complete").exists():
             return False
-        problem = integrity_problem(final, key)
+        problem = "the stage folder is a symlink" if final.is_symlink() else integrity_problem(final, key)
         if problem is not None:
             print(f"warning: stage {kind}/{key}: {problem}; recomputing it", flush=True)
         return problem is None

@@ -210,3 +210,48 @@ def test_metrics_line_cut_by_a_kill_does_not_swallow_the_next_attempt(tmp_path):
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 4 and [json.loads(line)["step"] for line in lines[2:]] == [2, 1]
     assert {json.loads(line)["attempt"] for line in lines[2:]} == {2}
+
+
+def test_symlinked_partial_folder_is_removed_and_its_target_untouched(clean, damaged, tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "important.ckpt").write_text("precious")
+    ceiling = stage_dir(damaged, "ceiling")
+    shutil.rmtree(ceiling)
+    ceiling.with_name(ceiling.name + ".partial").symlink_to(victim)
+    code, stdout, stderr = rerun(damaged)
+    assert code == 0, stderr[-3000:]
+    assert ".partial is a symlink; removed the link" in stdout
+    assert [p.name for p in victim.iterdir()] == ["important.ckpt"] and (victim / "important.ckpt").read_text() == "precious"
+    assert stage_dir(damaged, "ceiling").is_dir() and not stage_dir(damaged, "ceiling").is_symlink()
+    assert results_bytes(damaged) == results_bytes(clean)
+
+
+def test_symlinked_stage_folder_is_recomputed_in_place(clean, damaged, tmp_path):
+    ceiling = stage_dir(damaged, "ceiling")
+    elsewhere = shutil.move(ceiling, tmp_path / "elsewhere")
+    ceiling.symlink_to(elsewhere)  # a finished stage that lives outside the store
+    code, stdout, stderr = rerun(damaged)
+    assert code == 0 and "the stage folder is a symlink; recomputing it" in stdout, stderr[-3000:]
+    assert not ceiling.is_symlink() and (Path(elsewhere) / "meta.json").exists()  # the link went, not its target
+    assert results_bytes(damaged) == results_bytes(clean)
+
+
+def test_store_that_is_a_file_or_a_symlinked_kind_folder_is_one_error_line(damaged, tmp_path):
+    shutil.rmtree(damaged / "_stages")
+    (damaged / "_stages").write_text("")
+    assert "cannot create folder" in one_error_line(*rerun(damaged)[::2])
+    (damaged / "_stages").unlink()
+    (damaged / "_stages").mkdir()
+    (damaged / "_stages" / "weak").symlink_to(tmp_path)
+    assert "_stages/weak is a symlink; a store folder must be a real folder" in one_error_line(*rerun(damaged)[::2])
+    line = one_error_line(*cli("run", *TINY, f"out_dir={tmp_path / 'o'}", "feature_cache=/dev/null")[::2])
+    assert "/dev/null" in line
+
+
+def test_bad_npy_header_under_forged_hashes_is_one_error_line(damaged):
+    ceiling = stage_dir(damaged, "ceiling")
+    with zipfile.ZipFile(ceiling / "arrays.npz", "w") as z:  # np.load raised tokenize.TokenError on this header
+        z.writestr("test_probs.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }}}}}" + b" " * 50 + b"\n")
+    rehash(ceiling)
+    assert f"corrupt stage output {ceiling / 'arrays.npz'}" in one_error_line(*rerun(damaged)[::2])

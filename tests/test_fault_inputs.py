@@ -49,7 +49,11 @@ CONFIG = {  # case → (overrides, what the one line must say)
     "name outside out_dir": (["name=/tmp/elsewhere"], "name='/tmp/elsewhere' must be one folder name inside out_dir"),
     "name climbing up": (["name=../up"], "name='../up' must be one folder name"),
     "secret from the environment": (["wandb.group=${oc.env:WANDB_API_KEY}"],
-                                    "wandb.group reads environment variable WANDB_API_KEY (${oc.env:...}); environment interpolation is refused"),
+                                    "wandb.group calls a resolver (${oc.env:WANDB_API_KEY}); resolver interpolation is refused"),
+    "secret through a computed resolver name": (["wandb.tags=[env]", "name=${oc.${wandb.tags.0}:WANDB_API_KEY}"],
+                                                "name calls a resolver (${oc.${wandb.tags.0}:WANDB_API_KEY})"),
+    "name with a space": (["name=my run"], "name='my run' must be one folder name inside out_dir"),
+    "name starting with a dash": (["name=-rf"], "name='-rf' must be one folder name"),
     "unknown key": (["weak.modle=x"], "unknown config key 'weak.modle'"),
     "wrong type": (["split.test=lots"], "split.test"),
     "unknown loss": (["w2s.student.loss=xnet"], "did you mean"),
@@ -68,7 +72,7 @@ def test_secret_in_a_yaml_file_is_refused(tmp_path):
     config = tmp_path / "shared.yaml"
     config.write_text("protocol: w2s\ndata:\n  name: local\n  path: ${oc.env:HOME}/data.jsonl\n")
     line = one_error_line(*cli("run", str(config), f"out_dir={tmp_path}")[::2])
-    assert f"{config}: data.path reads environment variable HOME" in line
+    assert f"{config}: data.path calls a resolver (${{oc.env:HOME}})" in line
 
 
 def test_unwritable_out_dir(tmp_path):
@@ -93,6 +97,12 @@ DATA = {  # case → (file name, bytes, what the one line must say)
                     "row 40 has no value in label column 'label'"),
     "list label": ("d.jsonl", "".join(json.dumps(r) + "\n" for r in rows(r3={"text": "fine", "label": [0, 1]})).encode(),
                    "row 3 of label column 'label' is a list"),
+    "booleans beside numbers": ("d.jsonl", "".join(json.dumps(r) + "\n" for r in rows(r4={"text": "fine", "label": True})).encode(),
+                                "mixes booleans (row 4: True) and numbers (row 0: 0)"),
+    "infinite label": ("d.jsonl", "".join(json.dumps(r) + "\n" for r in rows(r9={"text": "fine", "label": float("inf")})).encode(),
+                       "row 9 of label column 'label' is inf, not a label"),
+    "every text repeated with two labels": ("d.jsonl", "".join(json.dumps({"text": "same", "label": i % 2}) + "\n" for i in range(40)).encode(),
+                                            "no example left after dropping repeated texts"),
     "empty text names the file row": ("d.jsonl", "".join(json.dumps(r) + "\n" for r in rows(r57={"text": "  ", "label": 1})).encode(),
                                       "row 57 of column 'text' is empty"),
 }
@@ -109,7 +119,15 @@ def test_bad_data_file_is_one_line_naming_it(case, tmp_path):
 def test_whole_float_labels_are_the_integer_class():
     from oversight.data.sources.local import ColumnsConfig, map_columns
 
-    table = {"text": ["a", "b", "c", "d"], "label": [1, 1.0, 0, "0.0"]}
+    table = {"text": ["a", "b", "c", "d", "e"], "label": [1, 1.0, 0, "0.0", " 1"]}
     ds = map_columns("t", table, ColumnsConfig(name="local", path="t"))
-    assert ds.classes == ["0", "1"] and ds.labels.tolist() == [1, 1, 0, 0]
+    assert ds.classes == ["0", "1"] and ds.labels.tolist() == [1, 1, 0, 0, 1]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    from oversight.data.sources.local import _read_table
+
+    path = tmp_path / "excel.csv"
+    path.write_bytes("text,label\ngood,1\nbad,0\n".encode("utf-8-sig"))
+    assert _read_table(path) == {"text": ["good", "bad"], "label": ["1", "0"]}
 

@@ -62,6 +62,9 @@ def deduplicate(ds: TextDataset) -> TextDataset:
         if ds.labels[j] != ds.labels[i]:
             conflicted.add(t)
     keep = [i for t, i in first.items() if t not in conflicted]
+    if not keep:
+        raise DataError(f"{ds.name}: no example left after dropping repeated texts ({len(conflicted)} distinct texts each "
+                        "appear with two labels); set data.dedup=false to keep them")
     if len(keep) == len(ds):
         return ds
     return ds.subset(sorted(keep))

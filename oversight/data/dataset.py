@@ -33,12 +33,17 @@ def label_value(name: str, row: int, value: Any, column: str) -> Any:
 
     None, NaN and "" (or "nan") are missing, which is an error: a class called 'nan' would be
     trained on silently. A whole float and its integer are one class (`1.0` is `1`, also as text
-    from a CSV); lists and mappings are not labels.
+    from a CSV), and text labels lose surrounding spaces (" 1" is "1"); infinities, lists and
+    mappings are not labels.
     """
+    if isinstance(value, str):
+        value = value.strip()
+        if whole := _WHOLE_FLOAT.fullmatch(value):
+            return whole.group(1)
+    if isinstance(value, float) and math.isinf(value):
+        raise DataError(f"{name}: row {row} of label column {column!r} is {value}, not a label")
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and (whole := _WHOLE_FLOAT.fullmatch(value.strip())):
-        return whole.group(1)
     missing = value is None or (isinstance(value, float) and math.isnan(value)) or (
         isinstance(value, str) and value.strip().lower() in _MISSING)
     if missing:
@@ -46,6 +51,15 @@ def label_value(name: str, row: int, value: Any, column: str) -> Any:
     if isinstance(value, (list, tuple, dict)):
         raise DataError(f"{name}: row {row} of label column {column!r} is a {type(value).__name__}, not a label")
     return value
+
+
+def check_label_kinds(name: str, values: Sequence[Any], column: str) -> None:
+    """Booleans and numbers in one label column are an error: `true` beside `1` would be a third class."""
+    first_bool = next((i for i, v in enumerate(values) if isinstance(v, bool)), None)
+    first_number = next((i for i, v in enumerate(values) if isinstance(v, (int, float)) and not isinstance(v, bool)), None)
+    if first_bool is not None and first_number is not None:
+        raise DataError(f"{name}: label column {column!r} mixes booleans (row {first_bool}: {values[first_bool]!r}) "
+                        f"and numbers (row {first_number}: {values[first_number]!r}); use one kind")
 
 
 def sort_label_values(values: Sequence[str]) -> list[str]:

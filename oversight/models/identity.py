@@ -3,7 +3,7 @@
 Replacing the weights in a local folder, upgrading a weight package or moving a hub branch to a
 new commit changes the identity, and with it every feature and stage key built on the model:
 - a local folder (also a materialized packaged model): sha256 over every file's relative path and
-  sha256, hidden files aside; file hashes are cached by (path, size, mtime, inode) under
+  sha256, hidden files aside; file hashes are cached by (path, size, mtime, inode, ctime) under
   `$OVERSIGHT_CACHE/file-hashes.json`, so a model is read in full only when it changes;
 - a Hugging Face snapshot (what a hub id resolves to, online or from the HF cache): its repo id and
   the commit the snapshot folder is named after, which the hub already content-addresses.
@@ -39,13 +39,14 @@ def folder_identity(folder: Path) -> str:
     for path in files:
         real = path.resolve()  # HF snapshots symlink into blobs/
         stat = real.stat()
-        stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        # ctime too: an in-place edit followed by `touch -r` restores mtime, but no user can set ctime
+        stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
         entry = known.get(str(real))
-        if not entry or entry[:3] != stamp:
+        if not (isinstance(entry, list) and len(entry) == 5 and entry[:4] == stamp and isinstance(entry[4], str)):
             entry = [*stamp, file_sha256(real)]
             known[str(real)] = entry
             changed = True
-        overall.update(f"{path.relative_to(folder).as_posix()}\0{entry[3]}\n".encode())
+        overall.update(f"{path.relative_to(folder).as_posix()}\0{entry[4]}\n".encode())
     if changed:
         _save_hash_cache(known)
     return f"sha256:{overall.hexdigest()}"

@@ -18,11 +18,12 @@ from oversight.data import TextDataset
 from oversight.errors import ConfigError
 from oversight.models import resolve_model
 from oversight.training.batching import FeatureSource, TokenSource, tokenize
+from oversight.training.checkpoint import TrainState, trainable_state
 from oversight.training.classifier import build_feature_head, build_text_classifier
 from oversight.training.config import ClassifierConfig, TrainConfig
 from oversight.training.device import seed_everything
 from oversight.training.features import cached_features
-from oversight.training.trainer import TrainState, predict, train, trainable_state
+from oversight.training.trainer import predict, train
 from oversight.training.weights import load_checked, save_tensors
 
 

@@ -15,41 +15,21 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from oversight import progress
-from oversight.errors import CacheError, TrainingError
+from oversight.errors import TrainingError
 from oversight.training import distributed as dist
 from oversight.training.batching import BatchSource
+from oversight.training.checkpoint import Checkpoint, TrainState, trainable_state
 from oversight.training.config import TrainConfig
 from oversight.training.device import autocast
 from oversight.training.dropout import cpu_dropout
 from oversight.training.losses import batch_statistics, build_loss
 from oversight.training.selection import check_selection, heldout_scores, selection_score
-from oversight.training.weights import check_fit, read_tensors, save_tensors
-
-
-@dataclass
-class TrainState:
-    """Everything besides tensors that a resumed run needs to continue exactly."""
-
-    step: int = 0
-    epoch: int = 0
-    batch_in_epoch: int = 0
-    best_score: float = -math.inf  # under the `select` rule, higher is better
-    best_step: int = 0  # the step whose weights are kept (the last step when select=none)
-    first_eval_step: int = 0
-    bad_evals: int = 0
-    history: list = field(default_factory=list)
-
-    def kept(self, select: str) -> dict[str, int | str | bool]:
-        """What the stage meta records about selection: the rule, the kept step, whether it is the first eval."""
-        return {"select": select, "kept_step": self.best_step, "total_steps": self.step,
-                "kept_first_eval": select != "none" and self.best_step == self.first_eval_step < self.step}
 
 
 def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
@@ -115,63 +95,6 @@ def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, ba
     return out
 
 
-class Checkpoint:
-    """Resume file for one training stage: weights, optimizer, scheduler, RNG and TrainState."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-
-    def save(self, model, optimizer, scheduler, state: TrainState, best_weights) -> None:
-        if self.path is None or not dist.is_main():
-            return
-        blob = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "state": asdict(state), "best": best_weights, "torch_rng": torch.get_rng_state()}
-        save_tensors(self.path, blob)
-
-    def load(self, model, optimizer, scheduler) -> tuple[TrainState, dict | None] | None:
-        """The saved progress, loaded into the three objects; None if there is none.
-
-        Everything is checked before anything is loaded, so a checkpoint that cannot be read or does
-        not fit (a killed disk write, a planted file) leaves the objects untouched: it is discarded
-        with a one-line warning and training restarts from scratch, so the stage never gets stuck.
-        """
-        if self.path is None or not self.path.exists():
-            return None
-        try:
-            blob = read_tensors(self.path)
-            state = self.check(blob, model, optimizer)
-        except (CacheError, KeyError, TypeError, ValueError) as err:
-            if dist.is_main():
-                print(f"warning: resume checkpoint {self.path} discarded ({type(err).__name__}: {err}); training restarts", flush=True)
-            self.path.unlink(missing_ok=True)
-            return None
-        optimizer.load_state_dict(blob["optimizer"])
-        scheduler.load_state_dict(blob["scheduler"])
-        model.load_state_dict(blob["model"])
-        torch.set_rng_state(blob["torch_rng"])
-        return state, blob["best"]
-
-    def check(self, blob: dict, model, optimizer) -> TrainState:
-        """The checkpoint's TrainState, after checking every part of it fits this run's objects."""
-        check_fit(blob["model"], model.state_dict(), self.path)
-        if blob["best"] is not None:
-            check_fit(blob["best"], trainable_state(model), self.path)
-        saved, fresh = blob["optimizer"], optimizer.state_dict()
-        if [len(g["params"]) for g in saved["param_groups"]] != [len(g["params"]) for g in fresh["param_groups"]]:
-            raise ValueError("optimizer parameter groups differ from the model's")
-        rng = blob["torch_rng"]
-        if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8:
-            raise ValueError("torch_rng is not a uint8 tensor")
-        if not isinstance(blob["scheduler"], dict):
-            raise ValueError("scheduler state is not a mapping")
-        return TrainState(**blob["state"])
-
-
-def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    names = {n for n, p in model.named_parameters() if p.requires_grad}
-    return {k: v.detach().clone() for k, v in model.state_dict().items() if k in names or "head" in k}
-
-
 def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, targets: np.ndarray, cfg: TrainConfig,
           seed: int, device: torch.device, log: Callable[[dict], None] = lambda m: None,
           checkpoint: Path | None = None, desc: str = "train", gold_targets: bool = True) -> TrainState:
@@ -192,7 +115,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     optimizer = build_optimizer(model, cfg, device)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, total_steps))
     ckpt = Checkpoint(checkpoint)
-    resumed = ckpt.load(model, optimizer, scheduler)
+    resumed = ckpt.load(model, optimizer, scheduler, total_steps)
     state, best = resumed if resumed else (TrainState(), None)
     target_tensor = torch.from_numpy(np.asarray(targets, dtype=np.float32))
     running = torch.zeros((), device=device)  # summed on device; read back only at log points

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight.data.catalog import DATASETS, DataConfig
-from oversight.data.dataset import TextDataset, label_value
+from oversight.data.dataset import TextDataset, check_label_kinds, label_value
 from oversight.errors import ConfigError, DataError
 
 PAIR_SEP = " [SEP] "
@@ -72,6 +72,7 @@ def map_columns(name: str, table: dict[str, list[Any]], cfg: ColumnsConfig, clas
         pair = _strings(name, pair, cfg.text_pair_column)
         texts = [a + PAIR_SEP + b for a, b in zip(texts, pair, strict=True)]
     raw = [label_value(name, i, v, cfg.label_column) for i, v in enumerate(raw)]
+    check_label_kinds(name, raw, cfg.label_column)
     if classes and all(isinstance(v, int) for v in raw):
         if min(raw) < 0:  # hub datasets mark unlabeled rows (test splits) with -1
             raise DataError(f"{name}: label column {cfg.label_column!r} holds -1 (unlabeled rows)")
@@ -114,7 +115,7 @@ def _read_table(path: Path) -> dict[str, list[Any]]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         rows = []
-        with path.open(encoding="utf-8") as f:
+        with path.open(encoding="utf-8-sig") as f:  # -sig: a byte-order mark is not part of the first key
             for lineno, line in enumerate(f, 1):
                 if line.strip():
                     try:
@@ -123,7 +124,7 @@ def _read_table(path: Path) -> dict[str, list[Any]]:
                         raise DataError(f"{path}:{lineno} is not JSON: {e}") from e
         return _rows_to_table(rows, path)
     if suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
         if isinstance(data, dict):  # column-oriented: {"text": [...], "label": [...]}
             if not all(isinstance(v, list) for v in data.values()):
                 raise DataError(f"{path}: a JSON object must map column names to lists")
@@ -134,7 +135,7 @@ def _read_table(path: Path) -> dict[str, list[Any]]:
     if suffix in (".csv", ".tsv"):
         # the csv module keeps every cell a string, so "007" stays "007"; labels are compared
         # as strings anyway
-        with path.open(encoding="utf-8", newline="") as f:
+        with path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
             return _rows_to_table(list(reader), path)
     if suffix == ".parquet":
