@@ -100,10 +100,11 @@ class Context:
         spec = {"model_stage": trained.key, "label_idx": digest(label_idx), "data": self.fingerprint}
 
         def compute(workdir: Path):
+            start = time.time()
             model = learner.load(trained.path / "model.pt", train_idx, seed)
             probs = learner.predict(model, label_idx, train_cfg, desc="label")
             acc = float((probs.argmax(-1) == self.dataset.labels[label_idx]).mean())
-            return {"label_acc": acc, "seed": seed}, {"probs": probs, "indices": np.asarray(label_idx)}
+            return {"label_acc": acc, "seconds": time.time() - start, "seed": seed}, {"probs": probs, "indices": np.asarray(label_idx)}
 
         return self.run_stage("labels", spec, compute, seed)
 

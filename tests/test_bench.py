@@ -11,7 +11,8 @@ from cluster_helpers import oversight
 def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
     out = tmp_path / "bench.json"
     oversight("bench", "--reps", "1", "--pool", "160", "--batch-size", "16", "--label-examples", "48", "--max-examples", "400",
-              "--probe-runs", "1", "--probe-examples", "40", "--no-profile", "--out", str(out), timeout=900)
+              "--probe-runs", "1", "--probe-examples", "40", "--no-profile", "--pipeline-split", "64", "--pipeline-epochs", "1",
+              "--pipeline-reps", "1", "--out", str(out), timeout=900)
     results = json.loads(out.read_text())
     train = results["train"]
     assert set(train) == {"ours", "naive", "naive_mb1", "hf_trainer"}
@@ -22,3 +23,11 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
     for arm in train.values():
         assert 0 < arm["matmul_fraction"] <= arm["padded_matmul_fraction"]
     assert results["speedup_vs_naive_mb1"] > 0 and results["speedup_vs_trainer"] > 0
+    pipeline = results["pipeline"]  # a whole W2S run both ways, on the same rows, for the same epochs
+    for name in ("ours", "reference"):
+        stages = pipeline[name]["stages"]
+        assert list(stages) == ["weak", "labels", "ceiling", "student"] and all(s["seconds"] > 0 for s in stages.values())
+        assert stages["labels"]["examples"] == 64 and 0 <= pipeline[name]["accuracy"]["student"] <= 1
+    assert pipeline["reference"]["stages"]["ceiling"]["examples"] == 64 // 16 * 16  # one epoch of all 64 rows
+    assert pipeline["ours"]["stages"]["ceiling"]["examples"] == round(64 * 0.9) // 16 * 16  # one epoch of the 90% not held out
+    assert set(pipeline["speedups"]) == {"weak", "labels", "ceiling", "student", "pipeline_wall"}

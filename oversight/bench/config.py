@@ -30,6 +30,12 @@ class BenchConfig:
     probe_examples: int = 300  # training examples per probe run
     probe_epochs: int = 2  # epochs per probe run
     probe_runs: int = 5  # runs in the probe sweep (seeds)
+    pipeline: bool = True  # time a whole W2S run (weak, labels, ceiling, student) against the reference loop's pipeline
+    pipeline_weak: str = "minilm-l3"  # the pipeline's weak model (fully fine-tuned)
+    pipeline_strong: str = "minilm-l6"  # the pipeline's strong model (fully fine-tuned: ceiling and student)
+    pipeline_split: int = 600  # examples in each of the pipeline's weak_train and strong_train splits (test: half of it)
+    pipeline_epochs: float = 2.0  # epochs of every pipeline training stage
+    pipeline_reps: int = 2  # interleaved repetitions of each pipeline
     trainer: bool = True  # include the HF Trainer arm
     profile: bool = True  # torch.profiler top ops of our training step and labelling
     device: str = "auto"  # auto | cpu | cuda
@@ -50,6 +56,8 @@ class BenchConfig:
             raise ConfigError("reps, batch_size, probe_runs and probe_epochs must be at least 1, train_steps at least 0")
         if not 0 < self.val_frac < 1:
             raise ConfigError(f"val_frac={self.val_frac} must be in (0, 1): our arm evaluates and selects as a run does")
+        if self.pipeline and (self.pipeline_reps < 1 or self.pipeline_split < 2 * self.batch_size or not self.pipeline_epochs > 0):
+            raise ConfigError("pipeline_reps must be >= 1, pipeline_split at least two batches and pipeline_epochs > 0")
         if self.pool < self.batch_size or self.probe_examples < 2:
             raise ConfigError(f"pool ({self.pool}) must hold a batch ({self.batch_size}); probe_examples at least 2")
 

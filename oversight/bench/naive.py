@@ -21,6 +21,7 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from oversight.bench.task import Arm, BenchConfig, Task, TokenCounter, fresh_model, timed
+from oversight.training.batching import Tokenized
 from oversight.training.losses import soft_cross_entropy
 
 
@@ -38,55 +39,77 @@ def strict_fp32(device: torch.device) -> Iterator[None]:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
 
 
-def pad_batch(task: Task, rows: np.ndarray, pad: str, max_length: int) -> dict[str, torch.Tensor]:
-    seqs = [torch.tensor(task.tokens.ids[i]) for i in rows]
-    input_ids = pad_sequence(seqs, batch_first=True, padding_value=task.tokens.pad_id)
+def pad_batch(tokens: Tokenized, rows: np.ndarray, pad: str, max_length: int) -> dict[str, torch.Tensor]:
+    seqs = [torch.tensor(tokens.ids[i]) for i in rows]
+    input_ids = pad_sequence(seqs, batch_first=True, padding_value=tokens.pad_id)
     mask = pad_sequence([torch.ones(len(s), dtype=torch.long) for s in seqs], batch_first=True)
     if pad == "max_length" and input_ids.shape[1] < max_length:
         extra = max_length - input_ids.shape[1]
-        input_ids = torch.nn.functional.pad(input_ids, (0, extra), value=task.tokens.pad_id)
+        input_ids = torch.nn.functional.pad(input_ids, (0, extra), value=tokens.pad_id)
         mask = torch.nn.functional.pad(mask, (0, extra))
     return {"input_ids": input_ids, "attention_mask": mask}
 
 
-def naive_training(cfg: BenchConfig, task: Task, device: torch.device, minibatch: int = 0) -> Arm:
-    """The reference loop with `minibatch_size_per_device` = `minibatch` (0: the whole batch at once).
+def naive_fit(model: torch.nn.Module, tokens: Tokenized, rows: np.ndarray, targets: np.ndarray, steps: int, cfg: BenchConfig,
+              device: torch.device, counter: TokenCounter, minibatch: int = 0) -> list[float]:
+    """The reference loop over `rows` (targets: class probabilities per dataset row) for `steps` optimizer steps,
+    with `minibatch_size_per_device` = `minibatch` (0: the whole batch at once). Returns each step's loss.
 
     As in the reference, a batch is cut into minibatches; each is padded on its own, run forward and
     backward with its loss scaled by its share of the batch, and read back with `.item()`; one
     optimizer step per batch. With minibatch 1 (the reference's default) nothing is padded at all.
     """
-    model = fresh_model(task, device)
-    n_classes = int(task.labels.max()) + 1
     size = minibatch or cfg.batch_size
-    steps = cfg.steps()
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    order = np.random.default_rng(cfg.seed).permutation(rows)
+    losses, accuracies = [], []
+    for step in range(steps):
+        start = (step * cfg.batch_size) % (len(order) - cfg.batch_size + 1)
+        batch_rows = order[start : start + cfg.batch_size]
+        step_loss, right = 0.0, 0.0
+        for first in range(0, len(batch_rows), size):
+            part = batch_rows[first : first + size]
+            batch = pad_batch(tokens, part, cfg.naive_pad, cfg.max_length)
+            counter.add(batch["attention_mask"])
+            labels = torch.from_numpy(np.asarray(targets[part], dtype=np.float32)).to(device)
+            logits = model(**{k: v.to(device) for k, v in batch.items()})
+            loss = soft_cross_entropy(logits, labels) * len(part) / len(batch_rows)
+            loss.backward()
+            step_loss += loss.item()
+            right += (logits.argmax(1) == labels.argmax(1)).float().sum().item()
+        losses.append(step_loss)
+        accuracies.append(right / len(batch_rows))
+        optimizer.step()
+        optimizer.zero_grad()
+        scheduler.step()
+    return losses
+
+
+def naive_predict(model: torch.nn.Module, tokens: Tokenized, rows: np.ndarray, cfg: BenchConfig, device: torch.device,
+                  counter: TokenCounter) -> np.ndarray:
+    """Class probabilities of `rows` the reference's way: `no_grad`, dataset order, the training batch size."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(rows), cfg.naive_eval_batch_size):
+            part = rows[start : start + cfg.naive_eval_batch_size]
+            batch = pad_batch(tokens, part, cfg.naive_pad, cfg.max_length)
+            counter.add(batch["attention_mask"])
+            logits = model(**{k: v.to(device) for k, v in batch.items()})
+            out.append(torch.softmax(logits, -1).cpu().numpy())
+    return np.concatenate(out)
+
+
+def naive_training(cfg: BenchConfig, task: Task, device: torch.device, minibatch: int = 0) -> Arm:
+    """The reference loop on the bench task, `cfg.steps()` steps (see `naive_fit`)."""
+    model = fresh_model(task, device)
+    targets = np.eye(int(task.labels.max()) + 1, dtype=np.float32)[task.labels]
 
     def body(counter: TokenCounter):
-        model.train()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-        order = np.random.default_rng(cfg.seed).permutation(task.pool_idx)
-        losses, accuracies = [], []
-        for step in range(steps):
-            start = (step * cfg.batch_size) % (len(order) - cfg.batch_size + 1)
-            rows = order[start : start + cfg.batch_size]
-            step_loss, right = 0.0, 0.0
-            for first in range(0, len(rows), size):
-                part = rows[first : first + size]
-                batch = pad_batch(task, part, cfg.naive_pad, cfg.max_length)
-                counter.add(batch["attention_mask"])
-                labels = torch.nn.functional.one_hot(torch.from_numpy(task.labels[part]), n_classes).float().to(device)
-                logits = model(**{k: v.to(device) for k, v in batch.items()})
-                loss = soft_cross_entropy(logits, labels) * len(part) / len(rows)
-                loss.backward()
-                step_loss += loss.item()
-                right += (logits.argmax(1) == labels.argmax(1)).float().sum().item()
-            losses.append(step_loss)
-            accuracies.append(right / len(rows))
-            optimizer.step()
-            optimizer.zero_grad()
-            scheduler.step()
-        return steps * cfg.batch_size, {"first_loss": losses[0], "last_loss": losses[-1], "minibatch": size}
+        losses = naive_fit(model, task.tokens, task.pool_idx, targets, cfg.steps(), cfg, device, counter, minibatch)
+        return cfg.steps() * cfg.batch_size, {"first_loss": losses[0], "last_loss": losses[-1], "minibatch": minibatch or cfg.batch_size}
 
     with strict_fp32(device):
         return timed("naive" if not minibatch else f"naive_mb{minibatch}", device, body, 3.0, task.shape)
@@ -99,16 +122,7 @@ def naive_training_mb1(cfg: BenchConfig, task: Task, device: torch.device) -> Ar
 
 def naive_labelling(cfg: BenchConfig, task: Task, model: torch.nn.Module, device: torch.device) -> Arm:
     def body(counter: TokenCounter):
-        model.eval()
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(task.label_idx), cfg.naive_eval_batch_size):
-                rows = task.label_idx[start : start + cfg.naive_eval_batch_size]
-                batch = pad_batch(task, rows, cfg.naive_pad, cfg.max_length)
-                counter.add(batch["attention_mask"])
-                logits = model(**{k: v.to(device) for k, v in batch.items()})
-                out.append(torch.softmax(logits, -1).cpu().numpy())
-        probs = np.concatenate(out)
+        probs = naive_predict(model, task.tokens, task.label_idx, cfg, device, counter)
         return len(task.label_idx), {"mean_p1": float(np.mean(probs[:, -1]))}
 
     with strict_fp32(device):

@@ -22,6 +22,7 @@ from oversight.bench.flops import matmul_dtype, matmul_flops_per_second, sync
 from oversight.bench.hf import trainer_training
 from oversight.bench.naive import naive_labelling, naive_training, naive_training_mb1
 from oversight.bench.ours import our_labelling, our_training
+from oversight.bench.pipeline import format_pipeline, pipeline_bench
 from oversight.bench.probe import probe_sweep, sweep_flops_ratio
 from oversight.bench.profile import profile_ours
 from oversight.bench.report import format_profile, format_table, summarize
@@ -129,11 +130,16 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
         "device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__,
         "machine": platform.processor() or platform.machine(), "config": asdict(cfg),
     }
+    if cfg.pipeline:
+        log("whole W2S pipeline, ours vs the reference loop ...")
+        results["pipeline"] = pipeline_bench(cfg, device, log)
     if cfg.profile:
         log("profile ...")
         results["profile"] = profile_ours(cfg, task, device)
     results["wall_seconds"] = time.time() - started
     log(format_table(results))
+    if cfg.pipeline:
+        log(format_pipeline(results["pipeline"]))
     if cfg.profile:
         log(format_profile(results["profile"]))
     if out is not None:
