@@ -3,7 +3,8 @@ SmolLM2-135M-Instruct, driven through the `openai` backend by the CLI as a user 
 
 Checks: debate and the judge run end to end over HTTP (the server gives no logprobs, so the run
 says the verdicts are parsed); every call is counted in the stage's usage and matches the server's
-access log; a rerun makes zero calls; a server killed mid-run and started again is retried through.
+access log; a rerun makes zero calls, and so does a run in a fresh store, answered from the shared
+response cache with identical results; a server killed mid-run and started again is retried through.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from serving import Server, free_port
 
 pytestmark = pytest.mark.slow
 
-ROLE = "{model: '%s', backend: {name: openai, base_url: '%s', logprobs: false, concurrency: 4, max_retries: 6}}"
+ROLE = "{model: '%s', backend: {name: openai, base_url: '%s', logprobs: false, concurrency: 4, max_retries: 6, cache_dir: '%s'}}"
 TINY = ["data.max_examples=200", "split.strong_train=6", "split.test=40", "strong.model.model=minilm-l3", "strong.train.epochs=2",
         "assisted_judging.schemes=[direct,debate]", "assisted_judging.transfer=[debate]", "assisted_judging.test_items=4",
         "assisted_judging.bootstrap=200", "assisted_judging.schemes.debate.debater.max_new_tokens=6",
@@ -37,8 +38,8 @@ def server(tmp_path_factory):
     srv.kill()
 
 
-def command(srv: Server, out: Path, *extra: str) -> list[str]:
-    role = ROLE % (srv.model_dir, srv.base_url)  # the server serves the model under its folder's path
+def command(srv: Server, out: Path, responses: Path, *extra: str) -> list[str]:
+    role = ROLE % (srv.model_dir, srv.base_url, responses)  # the server serves the model under its folder's path
     return [sys.executable, "-m", "oversight.cli", "run", "debate_sentiment", f"out_dir={out}", *TINY,
             f"assisted_judging.schemes.debate.debater={role}", f"assisted_judging.judge.lm={role[:-1]}, max_new_tokens: 4}}", *extra]
 
@@ -48,38 +49,49 @@ def usage(out: Path) -> dict[str, float]:
     total: dict[str, float] = {}
     for meta in out.glob("_stages/*/*/meta.json"):
         for k, v in json.loads(meta.read_text()).items():
-            if k.endswith(("_calls", "_completion_tokens", "_retries")):
+            if k.endswith(("_calls", "_cached", "_completion_tokens", "_retries")):
                 total[k] = total.get(k, 0) + v
     return total
 
 
 def test_roles_run_over_http_and_a_rerun_makes_no_calls(server, tmp_path):
-    before = server.served()
-    run = subprocess.run(command(server, tmp_path), capture_output=True, text=True, timeout=900)
+    before, responses = server.served(), tmp_path / "responses"
+    run = subprocess.run(command(server, tmp_path / "a", responses), capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "gives no token logprobs; its verdicts are parsed from generated replies" in run.stdout
-    results = json.loads(next(tmp_path.glob("*/results.json")).read_text())
+    results = json.loads(next((tmp_path / "a").glob("*/results.json")).read_text())
     s = {k: v["mean"] for k, v in results["summary"].items()}
     assert 0 <= s["debate_judge_acc"] <= 1 and 0 <= s["debate_student_acc"] <= 1
-    transcript = [json.loads(line) for line in next(tmp_path.glob("*/transcripts/debate-seed0.jsonl")).read_text().splitlines()]
+    transcript = [json.loads(line) for line in next((tmp_path / "a").glob("*/transcripts/debate-seed0.jsonl")).read_text().splitlines()]
     assert len(transcript) == 6 and all(len(r["turns"]) == 1 and all(t.strip() for t in r["turns"][0]) for r in transcript)
     assert all(np.allclose(np.sum(r["order_probs"], axis=1), 1) for r in transcript)
-    used = usage(tmp_path)
+    used = usage(tmp_path / "a")
     # debate: 2 sides × 1 round on the 6 pool and 4 test items; the judge: 2 orders × the same 10 items, alone and after debate
     assert used["debater_calls"] == 2 * (6 + 4) and used["debater_completion_tokens"] > 0
     assert used["judge_calls"] == 2 * 2 * (6 + 4) and used["judge_completion_tokens"] > 0
     assert server.served() - before == used["debater_calls"] + used["judge_calls"]  # every call the server answered, counted once
 
+    assert used["debater_cached"] == used["judge_cached"] == 0
+
     served = server.served()
-    again = subprocess.run(command(server, tmp_path), capture_output=True, text=True, timeout=900)
+    again = subprocess.run(command(server, tmp_path / "a", responses), capture_output=True, text=True, timeout=900)
     assert again.returncode == 0, again.stdout[-3000:]
-    assert server.served() == served  # the cached rerun asked the server nothing
-    assert json.loads(next(tmp_path.glob("*/results.json")).read_text())["summary"] == results["summary"]
+    assert server.served() == served  # the rerun reused every stage and asked the server nothing
+    assert json.loads(next((tmp_path / "a").glob("*/results.json")).read_text())["summary"] == results["summary"]
+
+    elsewhere = subprocess.run(command(server, tmp_path / "b", responses), capture_output=True, text=True, timeout=900)
+    assert elsewhere.returncode == 0, elsewhere.stdout[-3000:]
+    assert server.served() == served  # a fresh store recomputes every stage, answered from the shared response cache
+    assert "answered from the response cache" in elsewhere.stdout
+    fresh = usage(tmp_path / "b")
+    assert fresh["debater_calls"] == fresh["judge_calls"] == 0 and (fresh["debater_cached"], fresh["judge_cached"]) == (20, 40)
+    assert json.loads(next((tmp_path / "b").glob("*/results.json")).read_text())["summary"] == results["summary"]
 
 
 def test_a_server_restart_mid_run_is_retried_through(server, tmp_path):
     before = server.served()
-    proc = subprocess.Popen(command(server, tmp_path, "seeds=[1]"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(command(server, tmp_path, tmp_path / "responses", "seeds=[1]"), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 300
     while server.served() < before + 3 and time.time() < deadline and proc.poll() is None:  # debate under way
         time.sleep(0.1)

@@ -32,9 +32,11 @@ class BackendConfig(ComponentConfig):
 
 @dataclass
 class Usage:
-    """What a role cost: calls (requests or forward batches), tokens in and out, retried calls, seconds."""
+    """What a role cost: calls (requests or forward batches), answers from the response cache, tokens in
+    and out (of the calls made), retried calls, seconds."""
 
     calls: int = 0
+    cached: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     retries: int = 0
@@ -71,6 +73,7 @@ class LMBackend(Protocol):
 BACKENDS: Registry[type] = Registry("LM backend", package="oversight.judging.backends", config=BackendConfig)
 
 
-def report(model: str, replies: int, tokens: int, seconds: float) -> None:
+def report(model: str, replies: int, tokens: int, seconds: float, cached: int = 0) -> None:
     """The one line every generation call prints."""
-    print(f"{model}: {replies} replies, {tokens} tokens in {seconds:.1f} s ({tokens / max(seconds, 1e-9):.0f} tokens/s)", flush=True)
+    reused = f"; {cached} answered from the response cache" if cached else ""
+    print(f"{model}: {replies} replies, {tokens} tokens in {seconds:.1f} s ({tokens / max(seconds, 1e-9):.0f} tokens/s){reused}", flush=True)

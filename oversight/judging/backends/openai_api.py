@@ -12,7 +12,9 @@ otherwise the prompt asks the model to begin its reply with it.
 
 Stage keys hold the served model name and `revision` (the server is not asked), the sampling
 settings, `logprobs` and `prefill`; where the server lives and how hard it is driven are not in
-them, so moving to another server that serves the same model reuses every transcript.
+them, so moving to another server that serves the same model reuses every transcript. Below the
+stages, every answer is kept in the shared response cache (oversight/judging/responses.py): a
+crashed run, a changed item set or another experiment asks the server only what it never asked.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ from oversight import progress
 from oversight.errors import ConfigError, ModelError
 from oversight.judging.backends import BACKENDS, BackendConfig, Usage, report
 from oversight.judging.lm import Conversation, LMConfig
+from oversight.judging.responses import ResponseCache
 from oversight.keys import unkeyed
 
 TOP_LOGPROBS = 20  # alternatives the server lists for the verdict token (OpenAI's maximum)
@@ -47,6 +51,8 @@ class OpenAIConfig(BackendConfig):
     logprobs: bool = True  # the server returns token logprobs (vLLM, SGLang, llama.cpp, OpenAI); false for servers that do not (transformers serve): verdicts are then parsed from replies
     prefill: bool = False  # the server continues a final assistant message (vLLM/SGLang continue_final_message)
     revision: str = ""  # the served model's revision or snapshot, recorded in stage keys (the server is not asked)
+    cache: bool = unkeyed(True)  # answer a request made before (same model, messages, sampling, seed) from the response cache
+    cache_dir: str = unkeyed("")  # the response cache's folder; "" = $OVERSIGHT_CACHE/responses (shared by every run)
 
     def __post_init__(self) -> None:
         url = urlparse(self.base_url)
@@ -73,6 +79,8 @@ class OpenAIBackend:
         self.scores_options = self.api.logprobs
         self.client = openai.OpenAI(base_url=self.api.base_url, api_key=os.environ.get(self.api.api_key_env) or "EMPTY",
                                     timeout=self.api.timeout_s, max_retries=0)  # retries are ours: counted and announced
+        self.responses = ResponseCache(self.api.cache_dir) if self.api.cache else None
+        self._lock = threading.Lock()  # usage counters are updated from the request threads
 
     @staticmethod
     def identity(cfg: LMConfig, offline: bool | None) -> str:
@@ -86,18 +94,18 @@ class OpenAIBackend:
     def generate(self, conversations: list[Conversation], seed: int = 0, max_new_tokens: int | None = None,
                  assistant_prefix: str = "") -> list[str]:
         started = time.perf_counter()
-        before = self.usage.completion_tokens
+        before, cached = self.usage.completion_tokens, self.usage.cached
         sample = self.cfg.temperature > 0
         params = {"max_tokens": max_new_tokens or self.cfg.max_new_tokens, "temperature": self.cfg.temperature,
                   **({"top_p": self.cfg.top_p} if sample else {})}
 
         def one(i: int) -> str:
-            message = self._request(self._messages(conversations[i], assistant_prefix), seed=seed * 1_000_003 + i, **params).message
-            return _strip_prefix((message.content or "").strip(), assistant_prefix)
+            answer = self._request(self._messages(conversations[i], assistant_prefix), seed=seed * 1_000_003 + i, **params)
+            return _strip_prefix(answer["content"].strip(), assistant_prefix)
 
         replies = self._map(one, len(conversations), "generating")
         seconds = time.perf_counter() - started
-        report(self.cfg.model, len(replies), self.usage.completion_tokens - before, seconds)
+        report(self.cfg.model, len(replies), self.usage.completion_tokens - before, seconds, self.usage.cached - cached)
         return replies
 
     def option_probs(self, conversations: list[Conversation], options: list[str], assistant_prefix: str = "") -> np.ndarray:
@@ -105,13 +113,12 @@ class OpenAIBackend:
             raise ModelError(f"backend openai: {self.cfg.model} is set up without logprobs (backend.logprobs=false)")
 
         def one(i: int) -> np.ndarray:
-            choice = self._request(self._messages(conversations[i], assistant_prefix), seed=0, max_tokens=1, temperature=0.0,
+            answer = self._request(self._messages(conversations[i], assistant_prefix), seed=0, max_tokens=1, temperature=0.0,
                                    logprobs=True, top_logprobs=TOP_LOGPROBS)
-            content = getattr(choice.logprobs, "content", None)
-            if not content:
+            if answer["top_logprobs"] is None:
                 raise ModelError(f"backend openai: the server at {self.api.base_url} returned no logprobs; set "
                                  "backend.logprobs=false to parse verdicts from replies")
-            return option_logprobs([(t.token, t.logprob) for t in content[0].top_logprobs], options)
+            return option_logprobs([tuple(t) for t in answer["top_logprobs"]], options)
 
         scores = np.stack(self._map(one, len(conversations), "scoring"))
         scores -= scores.max(axis=1, keepdims=True)
@@ -141,11 +148,25 @@ class OpenAIBackend:
             bar.close()
         return out
 
-    def _request(self, messages: list[dict[str, str]], seed: int, **params: Any):
-        """One chat completion's first choice, retried on errors a server recovers from."""
+    def _request(self, messages: list[dict[str, str]], seed: int, **params: Any) -> dict[str, Any]:
+        """One chat completion's answer (`content`, the first token's `top_logprobs` or None): from the
+        response cache if this request was made before, else from the server, retried on errors it
+        recovers from, and kept."""
+        extra = {"continue_final_message": True, "add_generation_prompt": False} if self.api.prefill and messages[-1]["role"] == "assistant" else None
+        request = {"backend": "openai", "model": self.identity(self.cfg, None), "messages": messages, "seed": seed,
+                   "params": params, "extra": extra}
+        if self.responses is not None and (answer := self.responses.get(request)) is not None:
+            with self._lock:
+                self.usage.cached += 1
+            return answer
+        answer = self._call(messages, seed, extra, params)
+        if self.responses is not None:
+            self.responses.put(request, answer)
+        return answer
+
+    def _call(self, messages: list[dict[str, str]], seed: int, extra: dict | None, params: dict[str, Any]) -> dict[str, Any]:
         import openai
 
-        extra = {"continue_final_message": True, "add_generation_prompt": False} if self.api.prefill and messages[-1]["role"] == "assistant" else None
         for attempt in range(self.api.max_retries + 1):
             started = time.perf_counter()
             try:
@@ -156,17 +177,24 @@ class OpenAIBackend:
                     raise ModelError(f"backend openai: {self.api.base_url} failed {attempt + 1} times; last: {_short(err)}") from err
                 wait = min(30.0, 2.0 ** attempt)
                 print(f"backend openai: {_short(err)}; retry {attempt + 1}/{self.api.max_retries} in {wait:.0f} s", flush=True)
-                self.usage.retries += 1
+                with self._lock:
+                    self.usage.retries += 1
                 time.sleep(wait)
                 continue
             except openai.APIStatusError as err:
                 raise ModelError(f"backend openai: {self.api.base_url} refused the request ({err.status_code}): {_short(err)}") from err
-            self.usage.calls += 1
-            self.usage.seconds += time.perf_counter() - started
-            if response.usage is not None:
-                self.usage.prompt_tokens += response.usage.prompt_tokens or 0
-                self.usage.completion_tokens += response.usage.completion_tokens or 0
-            return response.choices[0]
+            choice, used = response.choices[0], response.usage
+            content = getattr(choice.logprobs, "content", None)
+            answer = {"content": choice.message.content or "",
+                      "top_logprobs": [[t.token, t.logprob] for t in content[0].top_logprobs] if content else None,
+                      "prompt_tokens": (used.prompt_tokens or 0) if used else 0,
+                      "completion_tokens": (used.completion_tokens or 0) if used else 0}
+            with self._lock:
+                self.usage.calls += 1
+                self.usage.seconds += time.perf_counter() - started
+                self.usage.prompt_tokens += answer["prompt_tokens"]
+                self.usage.completion_tokens += answer["completion_tokens"]
+            return answer
         raise AssertionError("unreachable")
 
 
