@@ -151,7 +151,7 @@ def _edit(item: DictConfig, edit: Any) -> DictConfig:
     item = OmegaConf.create(OmegaConf.to_container(item))  # a copy; interpolations stay unresolved
     for key in edit.keys() if isinstance(edit, DictConfig) else []:
         new, old = edit._get_node(key), item._get_node(key) if key in item else None
-        if isinstance(old, DictConfig) and "name" in old:
+        if isinstance(old, DictConfig) and "name" in old and not new._is_interpolation():
             renamed = new._value() if not isinstance(new, (DictConfig, ListConfig)) else new.get("name", old.name)
             if isinstance(renamed, str) and renamed != old.name:
                 item[key] = new if isinstance(new, DictConfig) else {"name": renamed}

@@ -174,6 +174,8 @@ class StageStore:
                     print(f"warning: stage {kind}/{key}: {work.name} is a symlink; removed the link", flush=True)
                     remove(work)
                 make_dir(work)
+                if work.is_symlink() or not work.is_dir():  # planted between the check and the mkdir
+                    raise CacheError(f"stage {kind}/{key}: {work} is not a real folder; delete it")
             dist.barrier()
             meta, arrays = compute(work)
             check_finite(kind, arrays)

@@ -58,7 +58,7 @@ def test_roles_run_over_http_and_a_rerun_makes_no_calls(server, tmp_path):
     before, responses = server.served(), tmp_path / "responses"
     run = subprocess.run(command(server, tmp_path / "a", responses), capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "gives no token logprobs; its verdicts are parsed from generated replies" in run.stdout
+    assert "cannot score answers by logprob (an openai backend needs logprobs and prefill); its verdicts are parsed" in run.stdout
     results = json.loads(next((tmp_path / "a").glob("*/results.json")).read_text())
     s = {k: v["mean"] for k, v in results["summary"].items()}
     assert 0 <= s["debate_judge_acc"] <= 1 and 0 <= s["debate_student_acc"] <= 1

@@ -133,17 +133,31 @@ def test_option_logprobs_reads_the_first_token_alternatives():
     assert np.isclose(got[1], -2.5)
     shared = option_logprobs([("pos", -0.5), ("x", -9.0)], ["positive", "positively"])  # a token both options start with tells nothing
     assert np.allclose(shared, [-9.0, -9.0])  # neither listed: both get the lowest listed logprob, an upper bound
+    alone = option_logprobs([(" positive", -0.1)], ["positive", "negative"])  # a server that lists one alternative
+    assert np.isclose(alone[1], np.log(1 - np.exp(-0.1)))  # the unlisted answer gets at most the mass left over
+
+
+def test_sampling_seeds_follow_the_conversation_and_prefixes_strip_by_case():
+    from oversight.judging.backends.openai_api import _strip_prefix, conversation_seed
+
+    a, b = [{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}]
+    assert conversation_seed(0, a) == conversation_seed(0, a) != conversation_seed(1, a) and conversation_seed(0, a) != conversation_seed(0, b)
+    assert _strip_prefix("the answer is: yes", "The answer is:") == "yes"
+    assert _strip_prefix("STRASSE ok", "straße") == "STRASSE ok"  # case-folding changes length: compared on the raw prefix
 
 
 @pytest.mark.parametrize("setting, message", [
     ("base_url=ftp://host/v1", r"must be an http\(s\) URL"),
     ("base_url='http://user:pw@host/v1'", "must not hold credentials"),
     ("api_key_env=sk-live-123", "names an environment variable"),
+    ("base_url='https://host/v1?api-key=x'", "must not hold credentials or a query"),
+    ("api_key_env=OPENAI_API_KEY", "a key would travel unencrypted to 10.0.0.9"),
     ("concurrency=0", "concurrency >= 1"),
 ])
 def test_openai_backend_settings_are_checked_at_load(setting, message):
     with pytest.raises(ConfigError, match=message):
-        load_config("configs/w2s_debate.yaml", ["w2s.judged.judge.lm.backend=openai", f"w2s.judged.judge.lm.backend.{setting}"])
+        load_config("configs/w2s_debate.yaml", ["w2s.judged.judge.lm.backend=openai", "w2s.judged.judge.lm.backend.base_url=http://10.0.0.9/v1",
+                                                f"w2s.judged.judge.lm.backend.{setting}"])
 
 
 def test_where_a_server_lives_is_not_in_stage_keys():
@@ -154,7 +168,7 @@ def test_where_a_server_lives_is_not_in_stage_keys():
         return key_dict(exp.protocol.judged.scheme)
 
     base = scheme()
-    assert scheme("w2s.judged.scheme.debater.backend.base_url=http://10.0.0.2:9000/v1", "w2s.judged.scheme.debater.backend.concurrency=64",
+    assert scheme("w2s.judged.scheme.debater.backend.base_url=https://10.0.0.2:9000/v1", "w2s.judged.scheme.debater.backend.concurrency=64",
                   "w2s.judged.scheme.debater.backend.max_retries=1", "w2s.judged.scheme.debater.backend.api_key_env=OTHER") == base
     assert scheme("w2s.judged.scheme.debater.backend.revision=abc123") != base
     assert scheme("w2s.judged.scheme.debater.backend.logprobs=false") != base

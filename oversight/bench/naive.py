@@ -80,7 +80,7 @@ def naive_fit(model: torch.nn.Module, tokens: Tokenized, rows: np.ndarray, targe
             step_loss += loss.item()
             right += (logits.argmax(1) == labels.argmax(1)).float().sum().item()
         losses.append(step_loss)
-        accuracies.append(right / len(batch_rows))
+        accuracies.append(right / len(batch_rows))  # read back every step, as the reference logs it
         optimizer.step()
         optimizer.zero_grad()
         scheduler.step()

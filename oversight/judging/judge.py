@@ -74,8 +74,8 @@ def judge_items(cfg: JudgeConfig, lm: LMBackend, items: list[Item], materials: l
     replies = [["", ""] for _ in range(n)]
     verdict = cfg.verdict
     if verdict == "logprob" and not lm.scores_options:
-        print(f"note: {label}: judge {lm.cfg.model} on backend {lm.cfg.backend.name} gives no token logprobs; "
-              "its verdicts are parsed from generated replies", flush=True)
+        print(f"note: {label}: judge {lm.cfg.model} on backend {lm.cfg.backend.name} cannot score answers by logprob "
+              "(an openai backend needs logprobs and prefill); its verdicts are parsed from generated replies", flush=True)
         verdict = "generate"
     for o, order in enumerate(ORDERS):
         convs = [judge_conversation(item, materials[i][o], order) for i, item in enumerate(items)]

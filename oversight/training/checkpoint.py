@@ -2,10 +2,13 @@
 `Checkpoint` file that carries it with the weights, optimizer, scheduler and RNG.
 
 A checkpoint sits in the stage's `.partial` folder, which a shared cache exposes to other users, so
-loading trusts nothing: the file must match the sha256 written beside it, load as tensors only
-(`weights_only=True`), fit this run's objects part by part, hold no NaN/inf and counters that fit the
-run. A checkpoint that fails is discarded with one line and training restarts; a stage never gets
-stuck on a bad file.
+loading checks everything before it touches the model: the file must match the sha256 written
+beside it (a torn or garbled write), load as tensors only (`weights_only=True`: nothing planted can
+run), fit this run's objects part by part (optimizer moments shaped like their parameters), hold no
+NaN/inf and have counters that fit the run. One that fails is discarded with one line and training
+restarts; a stage never gets stuck on a bad file. Whoever can write the folder can still plant a
+well-formed checkpoint with a matching sha256, as with any file of a shared store (README,
+"Reliability").
 """
 
 from __future__ import annotations
@@ -104,6 +107,11 @@ class Checkpoint:
         saved, fresh = blob["optimizer"], optimizer.state_dict()
         if [len(g["params"]) for g in saved["param_groups"]] != [len(g["params"]) for g in fresh["param_groups"]]:
             raise ValueError("optimizer parameter groups differ from the model's")
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        for index, moments in saved["state"].items():
+            shapes = {tuple(t.shape) for t in _tensors(moments) if t.ndim > 0}
+            if not isinstance(index, int) or not 0 <= index < len(params) or shapes - {tuple(params[index].shape)}:
+                raise ValueError(f"optimizer state {index!r} does not fit its parameter")
         rng = blob["torch_rng"]
         if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8:
             raise ValueError("torch_rng is not a uint8 tensor")

@@ -73,6 +73,12 @@ class LMBackend(Protocol):
 BACKENDS: Registry[type] = Registry("LM backend", package="oversight.judging.backends", config=BackendConfig)
 
 
+def normalized(scores: np.ndarray) -> np.ndarray:
+    """Rows of log-scores as probabilities (a softmax over each row)."""
+    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
 def report(model: str, replies: int, tokens: int, seconds: float, cached: int = 0) -> None:
     """The one line every generation call prints."""
     reused = f"; {cached} answered from the response cache" if cached else ""

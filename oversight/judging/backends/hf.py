@@ -17,7 +17,7 @@ import numpy as np
 
 from oversight import progress
 from oversight.errors import ConfigError, ModelError
-from oversight.judging.backends import BACKENDS, BackendConfig, Usage, report
+from oversight.judging.backends import BACKENDS, BackendConfig, Usage, normalized, report
 from oversight.judging.lm import Conversation, LMConfig
 from oversight.models.catalog import check_model_name
 
@@ -132,9 +132,7 @@ class HFBackend:
         else:  # prompt and option tokenized apart and joined, so the option's tokens are the same in every prompt
             scores = self._sequence_scores(prompt_ids, option_ids)
         self.usage.seconds += time.perf_counter() - started
-        scores -= scores.max(axis=1, keepdims=True)
-        probs = np.exp(scores)
-        return probs / probs.sum(axis=1, keepdims=True)
+        return normalized(scores)
 
     def _count(self, prompt_tokens: int, completion_tokens: int = 0) -> None:
         self.usage.calls += 1

@@ -19,12 +19,14 @@ crashed run, a changed item set or another experiment asks the server only what 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -33,7 +35,7 @@ import numpy as np
 
 from oversight import progress
 from oversight.errors import ConfigError, ModelError
-from oversight.judging.backends import BACKENDS, BackendConfig, Usage, report
+from oversight.judging.backends import BACKENDS, BackendConfig, Usage, normalized, report
 from oversight.judging.lm import Conversation, LMConfig
 from oversight.judging.responses import ResponseCache
 from oversight.keys import unkeyed
@@ -44,12 +46,12 @@ TOP_LOGPROBS = 20  # alternatives the server lists for the verdict token (OpenAI
 @dataclass
 class OpenAIConfig(BackendConfig):
     base_url: str = unkeyed("http://127.0.0.1:8000/v1")  # the server's OpenAI-compatible root (…/v1)
-    api_key_env: str = unkeyed("OPENAI_API_KEY")  # name of the environment variable holding the key (never the key); unset = "EMPTY", what local servers accept
+    api_key_env: str = unkeyed("")  # name of the environment variable holding the key (never the key), e.g. OPENAI_API_KEY; "" = no key ("EMPTY", what local servers accept)
     concurrency: int = unkeyed(8)  # requests in flight
     timeout_s: float = unkeyed(120.0)  # seconds before a request counts as failed (and is retried)
     max_retries: int = unkeyed(8)  # retries of a request after a connection error, timeout, 429 or 5xx
-    logprobs: bool = True  # the server returns token logprobs (vLLM, SGLang, llama.cpp, OpenAI); false for servers that do not (transformers serve): verdicts are then parsed from replies
-    prefill: bool = False  # the server continues a final assistant message (vLLM/SGLang continue_final_message)
+    logprobs: bool = True  # the server returns token logprobs (vLLM, SGLang, llama.cpp, OpenAI); false for servers that do not (transformers serve)
+    prefill: bool = False  # the server continues a final assistant message (vLLM/SGLang continue_final_message); logprob verdicts need it and logprobs
     revision: str = ""  # the served model's revision or snapshot, recorded in stage keys (the server is not asked)
     cache: bool = unkeyed(True)  # answer a request made before (same model, messages, sampling, seed) from the response cache
     cache_dir: str = unkeyed("")  # the response cache's folder; "" = $OVERSIGHT_CACHE/responses (shared by every run)
@@ -58,11 +60,13 @@ class OpenAIConfig(BackendConfig):
         url = urlparse(self.base_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ConfigError(f"backend openai: base_url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {self.base_url!r}")
-        if url.username or url.password:
-            raise ConfigError("backend openai: base_url must not hold credentials; put the key in the variable named by api_key_env")
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
+        if url.username or url.password or url.query or url.fragment:
+            raise ConfigError("backend openai: base_url must not hold credentials or a query; put the key in the variable named by api_key_env")
+        if self.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
             raise ConfigError(f"backend openai: api_key_env names an environment variable (such as OPENAI_API_KEY), "
                               f"not a key; got a value of {len(self.api_key_env)} characters")
+        if self.api_key_env and url.scheme == "http" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(f"backend openai: a key would travel unencrypted to {url.hostname}; use https or api_key_env=''")
         if self.concurrency < 1 or self.max_retries < 0 or not self.timeout_s > 0:
             raise ConfigError("backend openai: need concurrency >= 1, max_retries >= 0 and timeout_s > 0")
 
@@ -76,11 +80,16 @@ class OpenAIBackend:
 
         self.cfg, self.api = cfg, cfg.backend
         self.usage = Usage()
-        self.scores_options = self.api.logprobs
-        self.client = openai.OpenAI(base_url=self.api.base_url, api_key=os.environ.get(self.api.api_key_env) or "EMPTY",
+        # the answer token is the first one read only when the server continues the verdict prefix itself
+        self.scores_options = self.api.logprobs and self.api.prefill
+        if not self.api.revision:
+            print(f"note: backend openai: {cfg.model} has no backend.revision; stage keys and the response cache know it by "
+                  "name only, so set one whenever the weights behind that name change", flush=True)
+        self.client = openai.OpenAI(base_url=self.api.base_url, api_key=(os.environ.get(self.api.api_key_env) if self.api.api_key_env else None) or "EMPTY",
                                     timeout=self.api.timeout_s, max_retries=0)  # retries are ours: counted and announced
         self.responses = ResponseCache(self.api.cache_dir) if self.api.cache else None
         self._lock = threading.Lock()  # usage counters are updated from the request threads
+        self._stop = threading.Event()  # set by the first failed request: the others stop retrying
 
     @staticmethod
     def identity(cfg: LMConfig, offline: bool | None) -> str:
@@ -100,11 +109,15 @@ class OpenAIBackend:
                   **({"top_p": self.cfg.top_p} if sample else {})}
 
         def one(i: int) -> str:
-            answer = self._request(self._messages(conversations[i], assistant_prefix), seed=seed * 1_000_003 + i, **params)
-            return _strip_prefix(answer["content"].strip(), assistant_prefix)
+            messages = self._messages(conversations[i], assistant_prefix)
+            # sampled: a seed drawn from the run seed and the conversation, so a reply does not depend on
+            # its place in the batch; greedy: no seed, so any run asking the same thing shares the answer
+            extra = {"seed": conversation_seed(seed, messages)} if sample else {}
+            return _strip_prefix(self._request(messages, **params, **extra)["content"].strip(), assistant_prefix)
 
         replies = self._map(one, len(conversations), "generating")
         seconds = time.perf_counter() - started
+        self.usage.seconds += seconds
         report(self.cfg.model, len(replies), self.usage.completion_tokens - before, seconds, self.usage.cached - cached)
         return replies
 
@@ -112,8 +125,10 @@ class OpenAIBackend:
         if not self.api.logprobs:
             raise ModelError(f"backend openai: {self.cfg.model} is set up without logprobs (backend.logprobs=false)")
 
+        started = time.perf_counter()
+
         def one(i: int) -> np.ndarray:
-            answer = self._request(self._messages(conversations[i], assistant_prefix), seed=0, max_tokens=1, temperature=0.0,
+            answer = self._request(self._messages(conversations[i], assistant_prefix), max_tokens=1, temperature=0.0,
                                    logprobs=True, top_logprobs=TOP_LOGPROBS)
             if answer["top_logprobs"] is None:
                 raise ModelError(f"backend openai: the server at {self.api.base_url} returned no logprobs; set "
@@ -121,9 +136,12 @@ class OpenAIBackend:
             return option_logprobs([tuple(t) for t in answer["top_logprobs"]], options)
 
         scores = np.stack(self._map(one, len(conversations), "scoring"))
-        scores -= scores.max(axis=1, keepdims=True)
-        probs = np.exp(scores)
-        return probs / probs.sum(axis=1, keepdims=True)
+        self.usage.seconds += time.perf_counter() - started
+        missed = int((scores[:, 0] == scores[:, 1]).sum()) if len(options) == 2 else 0
+        if missed:
+            print(f"warning: backend openai: {missed} of {len(scores)} verdicts name neither answer among the top "
+                  f"{TOP_LOGPROBS} tokens (scored 50/50)", flush=True)
+        return normalized(scores)
 
     def _messages(self, conversation: Conversation, assistant_prefix: str) -> list[dict[str, str]]:
         if not assistant_prefix.strip():
@@ -137,65 +155,78 @@ class OpenAIBackend:
     def _map(self, fn, n: int, what: str) -> list:
         bar = progress.bar(total=n, desc=f"{self.cfg.model} {what}", unit="reply")
         pool = ThreadPoolExecutor(max_workers=self.api.concurrency)
+        self._stop.clear()
         try:
             futures = [pool.submit(fn, i) for i in range(n)]
-            out = []
-            for future in futures:  # in input order
-                out.append(future.result())
-                bar.update(1)
-        finally:  # the first error cancels every request not yet sent
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                bar.update(len(done))
+                for future in done:
+                    if future.exception() is not None:
+                        raise future.exception()
+            return [f.result() for f in futures]  # in input order
+        finally:  # an error or Ctrl-C: requests not yet sent are cancelled, those retrying stop waiting
+            self._stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
-        return out
 
-    def _request(self, messages: list[dict[str, str]], seed: int, **params: Any) -> dict[str, Any]:
+    def _request(self, messages: list[dict[str, str]], **params: Any) -> dict[str, Any]:
         """One chat completion's answer (`content`, the first token's `top_logprobs` or None): from the
         response cache if this request was made before, else from the server, retried on errors it
-        recovers from, and kept."""
+        recovers from, and kept (unless empty)."""
         extra = {"continue_final_message": True, "add_generation_prompt": False} if self.api.prefill and messages[-1]["role"] == "assistant" else None
-        request = {"backend": "openai", "model": self.identity(self.cfg, None), "messages": messages, "seed": seed,
-                   "params": params, "extra": extra}
+        request = {"backend": "openai", "model": self.identity(self.cfg, None), "messages": messages, "params": params, "extra": extra}
         if self.responses is not None and (answer := self.responses.get(request)) is not None:
             with self._lock:
                 self.usage.cached += 1
             return answer
-        answer = self._call(messages, seed, extra, params)
-        if self.responses is not None:
+        answer = self._call(messages, extra, params)
+        if self.responses is not None and (answer["content"] or answer["top_logprobs"]):
             self.responses.put(request, answer)
         return answer
 
-    def _call(self, messages: list[dict[str, str]], seed: int, extra: dict | None, params: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, messages: list[dict[str, str]], extra: dict | None, params: dict[str, Any]) -> dict[str, Any]:
         import openai
 
         for attempt in range(self.api.max_retries + 1):
-            started = time.perf_counter()
             try:
-                response = self.client.chat.completions.create(model=self.cfg.model, messages=messages, seed=seed,
-                                                               extra_body=extra, **params)
-            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as err:
-                if attempt == self.api.max_retries:
-                    raise ModelError(f"backend openai: {self.api.base_url} failed {attempt + 1} times; last: {_short(err)}") from err
-                wait = min(30.0, 2.0 ** attempt)
-                print(f"backend openai: {_short(err)}; retry {attempt + 1}/{self.api.max_retries} in {wait:.0f} s", flush=True)
-                with self._lock:
-                    self.usage.retries += 1
-                time.sleep(wait)
-                continue
+                response = self.client.chat.completions.create(model=self.cfg.model, messages=messages, extra_body=extra, **params)
             except openai.APIStatusError as err:
-                raise ModelError(f"backend openai: {self.api.base_url} refused the request ({err.status_code}): {_short(err)}") from err
+                if not _retryable(err) or attempt == self.api.max_retries or self._stop.is_set():
+                    raise ModelError(f"backend openai: {self.api.base_url} refused the request ({err.status_code}, "
+                                     f"attempt {attempt + 1}): {_short(err)}") from err
+                self._back_off(attempt, err)
+                continue
+            except openai.APIConnectionError as err:  # refused, reset or timed out
+                if attempt == self.api.max_retries or self._stop.is_set():
+                    raise ModelError(f"backend openai: {self.api.base_url} failed {attempt + 1} times; last: {_short(err)}") from err
+                self._back_off(attempt, err)
+                continue
             choice, used = response.choices[0], response.usage
             content = getattr(choice.logprobs, "content", None)
             answer = {"content": choice.message.content or "",
-                      "top_logprobs": [[t.token, t.logprob] for t in content[0].top_logprobs] if content else None,
+                      # -inf would not survive JSON: a floor far below any listed alternative
+                      "top_logprobs": [[t.token, max(t.logprob, -1e4)] for t in content[0].top_logprobs] if content else None,
                       "prompt_tokens": (used.prompt_tokens or 0) if used else 0,
                       "completion_tokens": (used.completion_tokens or 0) if used else 0}
             with self._lock:
                 self.usage.calls += 1
-                self.usage.seconds += time.perf_counter() - started
                 self.usage.prompt_tokens += answer["prompt_tokens"]
                 self.usage.completion_tokens += answer["completion_tokens"]
             return answer
         raise AssertionError("unreachable")
+
+    def _back_off(self, attempt: int, err: Exception) -> None:
+        """Wait 1 s doubling to 30 s (or the server's Retry-After), unless another request has failed for good."""
+        delay = min(30.0, 2.0 ** attempt)
+        headers = getattr(getattr(err, "response", None), "headers", None) or {}
+        if str(headers.get("retry-after", "")).replace(".", "", 1).isdigit():
+            delay = min(60.0, float(headers["retry-after"]))
+        print(f"backend openai: {_short(err)}; retry {attempt + 1}/{self.api.max_retries} in {delay:.0f} s", flush=True)
+        with self._lock:
+            self.usage.retries += 1
+        self._stop.wait(delay)
 
 
 def option_logprobs(top: list[tuple[str, float]], options: list[str]) -> np.ndarray:
@@ -203,10 +234,13 @@ def option_logprobs(top: list[tuple[str, float]], options: list[str]) -> np.ndar
 
     A listed token counts for an option if, stripped and case-folded, it starts that option and no
     other (a token shared by two options tells them apart no better than chance). An option no
-    listed token starts gets the lowest listed log-probability: an upper bound on its own.
+    listed token starts gets an upper bound on its own: the lowest listed log-probability, or the mass
+    the listed ones leave, whichever is smaller.
     """
     keys = [o.strip().casefold() for o in options]
-    floor = min((lp for _, lp in top), default=-math.inf)
+    listed = [lp for _, lp in top]
+    rest = 1.0 - float(np.exp(listed).sum()) if listed else 1.0  # what the listed alternatives leave to all others
+    floor = min(min(listed, default=0.0), math.log(max(rest, 1e-12)))  # no unlisted token can be likelier
     scores = np.full(len(options), -math.inf)
     for token, logprob in top:
         text = token.strip().casefold()
@@ -219,7 +253,20 @@ def option_logprobs(top: list[tuple[str, float]], options: list[str]) -> np.ndar
 def _strip_prefix(reply: str, prefix: str) -> str:
     """The reply after the prefix the model was asked to begin with, if it did."""
     p = prefix.strip()
-    return reply[len(p):].strip() if p and reply.casefold().startswith(p.casefold()) else reply
+    return reply[len(p):].strip() if p and reply[:len(p)].casefold() == p.casefold() else reply
+
+
+def conversation_seed(seed: int, messages: list[dict[str, str]]) -> int:
+    """A sampling seed from the run seed and the conversation alone."""
+    return int(hashlib.sha256(json.dumps([seed, messages]).encode()).hexdigest()[:8], 16)
+
+
+def _retryable(err) -> bool:
+    """Timeouts, conflicts, rate limits and server errors pass; an exhausted quota does not."""
+    body = err.body if isinstance(getattr(err, "body", None), dict) else {}
+    nested = body.get("error") if isinstance(body.get("error"), dict) else {}
+    code = body.get("code") or nested.get("code")
+    return (err.status_code in (408, 409, 429) or err.status_code >= 500) and code != "insufficient_quota"
 
 
 def _short(err: Exception) -> str:
