@@ -129,13 +129,15 @@ def file_lock(path: Path) -> Iterator[None]:
 
 
 def make_dir(path: Path) -> None:
-    """`mkdir -p`, refusing a symlink at the last level and naming the folder if it cannot be made."""
+    """`mkdir -p`, refusing a symlink at the last level (checked again after the mkdir, so a link
+    planted in between is caught too) and naming the folder if it cannot be made."""
+    if not path.is_symlink():
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise CacheError(f"cannot create folder {path}: {err.strerror or err}") from err
     if path.is_symlink():
         raise CacheError(f"{path} is a symlink; a store folder must be a real folder (delete the link)")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CacheError(f"cannot create folder {path}: {err.strerror or err}") from err
 
 
 def remove(path: Path) -> None:
@@ -174,8 +176,6 @@ class StageStore:
                     print(f"warning: stage {kind}/{key}: {work.name} is a symlink; removed the link", flush=True)
                     remove(work)
                 make_dir(work)
-                if work.is_symlink() or not work.is_dir():  # planted between the check and the mkdir
-                    raise CacheError(f"stage {kind}/{key}: {work} is not a real folder; delete it")
             dist.barrier()
             meta, arrays = compute(work)
             check_finite(kind, arrays)

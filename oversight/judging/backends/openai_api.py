@@ -41,6 +41,7 @@ from oversight.judging.responses import ResponseCache
 from oversight.keys import unkeyed
 
 TOP_LOGPROBS = 20  # alternatives the server lists for the verdict token (OpenAI's maximum)
+_UNPINNED_NOTED: set[str] = set()  # served models already told to have no backend.revision
 
 
 @dataclass
@@ -82,7 +83,8 @@ class OpenAIBackend:
         self.usage = Usage()
         # the answer token is the first one read only when the server continues the verdict prefix itself
         self.scores_options = self.api.logprobs and self.api.prefill
-        if not self.api.revision:
+        if not self.api.revision and cfg.model not in _UNPINNED_NOTED:  # once per model and process, not per stage
+            _UNPINNED_NOTED.add(cfg.model)
             print(f"note: backend openai: {cfg.model} has no backend.revision; stage keys and the response cache know it by "
                   "name only, so set one whenever the weights behind that name change", flush=True)
         self.client = openai.OpenAI(base_url=self.api.base_url, api_key=(os.environ.get(self.api.api_key_env) if self.api.api_key_env else None) or "EMPTY",
