@@ -81,8 +81,7 @@ class Context:
             start = time.time()
             model, state = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=f"seed{seed}/{kind}",
                                        gold_targets=on_gold)
-            if dist.is_main():
-                learner.save(model, workdir / "model.pt")
+            learner.save(model, workdir / "model.pt")  # on every rank: a sharded model is gathered to be written
             test_probs = learner.predict(model, test_idx, train_cfg, desc=f"eval {kind}")
             acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())
             kept = state.kept(train_cfg.select)

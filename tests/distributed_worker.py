@@ -6,18 +6,22 @@
 MODE is `probe` (a linear head on fixed features, the default), or `full` / `lora`: MiniLM-L3
 fine-tuned end to end, or through LoRA adapters, on short texts. Dropout is set to 0 there, so
 that one process and two ranks compute the same function; each rank draws its own dropout masks,
-and with dropout on the two could never match.
+and with dropout on the two could never match. `fsdp-full` / `fsdp-lora` train the same with
+`parallel=fsdp`, writing a resume checkpoint at every evaluation, then train a fresh model again
+from that checkpoint (it resumes at the last step and restores the kept weights).
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from oversight.training import distributed as dist
+from oversight.training import sharding
 from oversight.training.batching import FeatureSource, TokenSource, tokenize
 from oversight.training.classifier import build_feature_head, build_text_classifier
 from oversight.training.config import ClassifierConfig, TrainConfig
@@ -58,15 +62,25 @@ def fine_tune_task(mode: str):
 
 def main(out: Path, mode: str) -> None:
     device = dist.init_distributed(torch.device("cpu"))
+    parallel, _, mode = mode.rpartition("-")
     model, source, labels, train_idx, test_idx, cfg = probe_task() if mode == "probe" else fine_tune_task(mode)
+    cfg = replace(cfg, parallel=parallel or "replicate", checkpoint_every_s=0.0)
+    checkpoint = out / "train.ckpt" if parallel else None
     targets = np.eye(2, dtype=np.float32)[labels]
     logged: list[dict] = []
-    state = train(model, source, train_idx, targets, cfg, seed=0, device=device, log=logged.append)
-    probs = predict(model, source, test_idx, 64, device)
     out.mkdir(parents=True, exist_ok=True)
-    weights = {k: v for k, v in model.state_dict().items() if v.is_floating_point()}
+    state = train(model, source, train_idx, targets, cfg, seed=0, device=device, log=logged.append, checkpoint=checkpoint)
+    probs = predict(model, source, test_idx, 7, device)  # small batches: ranks' shards split into unequal batch counts
+    held = {"local": sum(sharding.local(p).numel() for p in model.parameters()), "whole": sum(p.numel() for p in model.parameters())}
+    weights = {k: v for k, v in sharding.gathered(model.state_dict()).items() if v.is_floating_point()}
+    resumed = {}
+    if checkpoint is not None:  # a fresh model resumed from the last checkpoint ends with the same kept weights
+        fresh, *_ = fine_tune_task(mode)
+        train(fresh, source, train_idx, targets, cfg, seed=0, device=device, checkpoint=checkpoint)
+        resumed = {k: v for k, v in sharding.gathered(fresh.state_dict()).items() if v.is_floating_point()}
     torch.save({"world_size": dist.world_size(), "rank": dist.rank(), "weights": weights, "probs": torch.from_numpy(probs),
-                "history": state.history, "kept_step": state.best_step, "logged": logged}, out / f"rank{dist.rank()}.pt")
+                "history": state.history, "kept_step": state.best_step, "logged": logged, "held": held, "resumed": resumed},
+               out / f"rank{dist.rank()}.pt")
     dist.leave()
 
 

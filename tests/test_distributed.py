@@ -1,4 +1,4 @@
-"""Multi-process training on CPU (gloo): two ranks end with identical weights, equal to one process's (a probe, and full and LoRA fine-tuning).
+"""Multi-process training on CPU (gloo): two ranks end with identical weights, equal to one process's (a probe, and full and LoRA fine-tuning, replicated and sharded).
 
 Launched the ways the README documents: torchrun, and `accelerate launch --multi_gpu` with
 ACCELERATE_USE_CPU=true (plain `accelerate launch --cpu --num_processes 2` silently runs one
@@ -54,12 +54,28 @@ def test_two_ranks_agree_with_each_other_and_with_one_process(single, tmp_path, 
     assert train_losses == pytest.approx([m["train/loss"] for m in single["logged"] if "train/loss" in m], abs=1e-5)
 
 
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    """The single-process fine-tuning run of a mode, computed once for every test that compares with it."""
+    runs: dict[str, dict] = {}
+
+    def get(mode: str) -> dict:
+        if mode not in runs:
+            (runs[mode],) = launch([sys.executable], tmp_path_factory.mktemp(mode), mode=mode)
+        return runs[mode]
+
+    return get
+
+
+@pytest.mark.parametrize("parallel", ["", "fsdp-"], ids=["replicate", "fsdp"])
 @pytest.mark.parametrize("mode", ["full", "lora"])
-def test_fine_tuning_on_two_ranks_matches_one_process(tmp_path, mode):
-    """DDP-style fine-tuning of MiniLM-L3, every weight or through LoRA adapters: the ranks end equal,
-    and equal to one process up to the float reordering of a split batch's gradient sum."""
-    (single,) = launch([sys.executable], tmp_path / "one", mode=mode)
-    ranks = launch([str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2"], tmp_path / "two", mode=mode)
+def test_fine_tuning_on_two_ranks_matches_one_process(one_process, tmp_path, mode, parallel):
+    """Fine-tuning MiniLM-L3 on two ranks, every weight or through LoRA adapters, replicated (DDP-style)
+    or sharded (FSDP): the ranks end equal, and equal to one process up to the float reordering of a
+    split batch's gradient sum. Sharded, each rank holds half the weights, and a fresh model resumed
+    from the (gathered) checkpoint ends with the same kept weights."""
+    single = one_process(mode)
+    ranks = launch([str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2"], tmp_path, mode=parallel + mode)
     assert [r["world_size"] for r in ranks] == [2, 2]
     assert any("lora_" in k for k in single["weights"]) == (mode == "lora")
     for key in single["weights"]:
@@ -69,12 +85,20 @@ def test_fine_tuning_on_two_ranks_matches_one_process(tmp_path, mode):
     losses = [h["val/loss"] for h in single["history"]]
     assert losses[-1] < losses[0]  # it trained (a model that never moved would match trivially)
     assert [h["val/loss"] for h in ranks[0]["history"]] == pytest.approx(losses, abs=1e-4)
+    held = ranks[0]["held"]
+    assert held["local"] == (held["whole"] if not parallel else pytest.approx(held["whole"] / 2, rel=0.02))
+    if parallel:
+        saved = torch.load(tmp_path / "train.ckpt", weights_only=True)["model"]
+        assert {k: v.shape for k, v in saved.items() if k in single["weights"]} == {k: v.shape for k, v in single["weights"].items()}
+        for key, value in ranks[0]["weights"].items():
+            assert torch.equal(ranks[0]["resumed"][key], value), key
 
 
 def test_cli_run_under_torchrun_matches_one_process(tmp_path):
+    """The CLI on two ranks (the strong model and student sharded, FSDP) gives one process's results."""
     args = ["configs/w2s_default.yaml", *TINY, "w2s.student.loss.name=xent", "wandb.mode=offline"]
     oversight("run", *args, f"out_dir={tmp_path / 'one'}")
-    two = oversight("run", *args, f"out_dir={tmp_path / 'two'}", prefix=[str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2", "-m"],
+    two = oversight("run", *args, f"out_dir={tmp_path / 'two'}", "strong.train.parallel=fsdp", prefix=[str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2", "-m"],
                     env={"OMP_NUM_THREADS": "1"})
     assert two.stdout.count("results:") == 1  # only rank 0 reports and writes
     (run_one,) = [p for p in (tmp_path / "one").iterdir() if not p.name.startswith("_")]

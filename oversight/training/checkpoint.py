@@ -23,6 +23,7 @@ from oversight.atomic import atomic_write_bytes
 from oversight.errors import CacheError
 from oversight.hashing import file_sha256, sidecar_mismatch
 from oversight.training import distributed as dist
+from oversight.training import sharding
 from oversight.training.weights import check_fit, read_tensors, save_tensors
 
 
@@ -57,10 +58,15 @@ class Checkpoint:
         self.path = path
 
     def save(self, model, optimizer, scheduler, state: TrainState, best_weights) -> None:
-        if self.path is None or not dist.is_main():
+        """Every rank calls it: sharded tensors are gathered whole (a collective), and rank 0 writes them,
+        so the file is the same for any number of ranks and either `parallel` mode."""
+        if self.path is None:
             return
-        blob = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "state": asdict(state), "best": best_weights, "torch_rng": torch.get_rng_state()}
+        weights, moments, best = sharding.gathered((model.state_dict(), optimizer.state_dict(), best_weights))
+        if not dist.is_main():
+            return
+        blob = {"model": weights, "optimizer": moments, "scheduler": scheduler.state_dict(),
+                "state": asdict(state), "best": best, "torch_rng": torch.get_rng_state()}
         save_tensors(self.path, blob)
         atomic_write_bytes(self.sidecar, file_sha256(self.path).encode())  # after the file: a kill between the two discards it
 
@@ -90,11 +96,11 @@ class Checkpoint:
             self.path.unlink(missing_ok=True)
             self.sidecar.unlink(missing_ok=True)
             return None
-        optimizer.load_state_dict(blob["optimizer"])
+        optimizer.load_state_dict(sharding.placed_optimizer_state(blob["optimizer"], optimizer))  # shards where sharded
         scheduler.load_state_dict(blob["scheduler"])
-        model.load_state_dict(blob["model"])
+        model.load_state_dict(sharding.placed_state(blob["model"], model))
         torch.set_rng_state(blob["torch_rng"])
-        return state, blob["best"]
+        return state, None if blob["best"] is None else sharding.placed_state(blob["best"], model)
 
     def check(self, blob: dict, model, optimizer, total_steps: int) -> TrainState:
         """The checkpoint's TrainState, after checking every part of it fits this run's objects."""

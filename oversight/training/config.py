@@ -18,6 +18,7 @@ from oversight.training.losses import LOSSES, LossConfig
 from oversight.training.selection import check_selection
 
 SCHEDULES = ("cosine", "linear", "constant")
+PARALLEL = ("replicate", "fsdp")  # how several ranks hold a model (oversight/training/sharding.py)
 
 
 @dataclass
@@ -38,6 +39,7 @@ class TrainConfig:
     patience: int = 0  # evals without improvement under `select` before stopping (0 = train to the end)
     bf16: bool = True  # bf16 autocast on CUDA (ignored on CPU)
     tf32: bool = True  # TF32 matmuls on CUDA (ignored on CPU)
+    parallel: str = unkeyed("replicate")  # with several ranks: replicate (each holds the model; gradients all-reduced, as DDP) | fsdp (weights, gradients and optimizer state sharded)
     log_every: int = unkeyed(20)  # optimizer steps between logged train losses (the only host-device syncs)
     loss: LossConfig = field(default_factory=lambda: LOSSES.config("xent"))  # registered loss and its own settings ({name: logconf, alpha_max: 0.75})
 
@@ -55,6 +57,8 @@ class TrainConfig:
         check_selection(self.select, gold_targets=True)
         if self.select != "none" and self.val_frac == 0:
             raise ConfigError(f"select={self.select} needs a held-out slice; set val_frac > 0 or select=none")
+        if self.parallel not in PARALLEL:
+            raise ConfigError(f"parallel={self.parallel!r}; choose one of {', '.join(PARALLEL)}")
         if self.patience and self.select == "none":
             raise ConfigError("patience needs a selection rule; select=none trains to the end")
 

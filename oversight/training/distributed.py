@@ -97,6 +97,18 @@ def all_reduce_sum(value: torch.Tensor) -> torch.Tensor:
     return value
 
 
+def max_over_ranks(n: int) -> int:
+    """The largest `n` any rank holds."""
+    dist = _dist()
+    if dist is None:
+        return n
+    import torch
+
+    value = torch.tensor([n], device="cuda" if dist.get_backend() == "nccl" else "cpu")
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return int(value)
+
+
 def all_gather_rows(local: torch.Tensor) -> torch.Tensor:
     """Every rank's rows of `local` stacked (rank order), on every rank; shards may differ in size."""
     dist = _dist()

@@ -17,6 +17,8 @@ import torch
 from oversight.data import TextDataset
 from oversight.errors import ConfigError
 from oversight.models import resolve_model
+from oversight.training import distributed as dist
+from oversight.training import sharding
 from oversight.training.batching import FeatureSource, TokenSource, tokenize
 from oversight.training.checkpoint import TrainState, trainable_state
 from oversight.training.classifier import build_feature_head, build_text_classifier
@@ -123,7 +125,10 @@ class Learner:
                        self.ws.device, train_cfg.bf16, desc=desc)
 
     def save(self, model: torch.nn.Module, path: Path) -> None:
-        save_tensors(path, saved_state(model))
+        """Every rank calls it (a sharded model's weights are gathered whole); rank 0 writes."""
+        state = sharding.gathered(saved_state(model))
+        if dist.is_main():
+            save_tensors(path, state)
 
     def load(self, path: Path, train_idx: np.ndarray, seed: int) -> torch.nn.Module:
         """A fresh model with the saved weights; the file must hold exactly what `save` writes for it."""

@@ -23,6 +23,7 @@ import torch
 from oversight import progress
 from oversight.errors import TrainingError
 from oversight.training import distributed as dist
+from oversight.training import sharding
 from oversight.training.batching import BatchSource
 from oversight.training.checkpoint import Checkpoint, TrainState, trainable_state
 from oversight.training.config import TrainConfig
@@ -83,9 +84,14 @@ def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, ba
     indices = dist.local_shard(all_indices)
     position = {int(i): p for p, i in enumerate(indices)}
     batches = source.eval_batches(indices, batch_size) if len(indices) else []
-    for batch_idx in progress.bar(batches, desc=desc, unit="batch"):
+    real = len(batches)
+    if sharding.is_sharded(model):  # every forward gathers weights from every rank: all run as many
+        batches = [*batches, *[all_indices[:1]] * (dist.max_over_ranks(real) - real)]
+    for n, batch_idx in enumerate(progress.bar(batches, desc=desc, unit="batch")):
         with autocast(device, bf16):
             logits = model(**to_device(source.collate(batch_idx), device))
+        if n >= real:  # a filler pass, run only to take part in the others' weight gathers
+            continue
         probs = torch.softmax(logits.float(), -1).cpu().numpy()
         if out is None:
             out = np.zeros((len(indices), probs.shape[1]), dtype=np.float32)
@@ -112,6 +118,9 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     eval_every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
     loss_fn = build_loss(cfg.loss)
     model.to(device)
+    sharded = sharding.wanted(cfg.parallel, cfg.batch_size)
+    if sharded:
+        sharding.shard(model)  # before the optimizer, whose moments then live in shards too
     optimizer = build_optimizer(model, cfg, device)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, total_steps))
     ckpt = Checkpoint(checkpoint)
@@ -131,11 +140,13 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
             batches = source.train_batches(fit_idx, cfg.batch_size, generator)
             for batch_idx in batches[state.batch_in_epoch : steps_per_epoch]:
                 shard = dist.local_shard(batch_idx)  # global batch semantics: the ranks split each batch
-                chunks = [c for c in np.array_split(shard, max(1, min(accum, len(shard)))) if len(c)]
+                fewest = len(batch_idx) // dist.world_size()  # sharded, every rank runs as many micro-batches
+                chunks = [c for c in np.array_split(shard, max(1, min(accum, fewest if sharded else len(shard)))) if len(c)]
                 running += accumulate_gradients(model, loss_fn, source, chunks, target_tensor, len(batch_idx),
                                                 state.step / total_steps, device, cfg.bf16)
-                dist.all_reduce_grads(model)  # before clipping, so every rank clips the same global gradient
-                grad_norm = torch.nn.utils.clip_grad_norm_(trainable, clip_at, foreach=True)  # one fused norm, not one per tensor
+                if not sharded:  # FSDP reduce-scatters each unit's gradients itself, during backward
+                    dist.all_reduce_grads(model)  # before clipping, so every rank clips the same global gradient
+                grad_norm = sharding.local(torch.nn.utils.clip_grad_norm_(trainable, clip_at, foreach=True))  # one fused norm, not one per tensor
                 finite.record(grad_norm, state.step + 1)
                 optimizer.step()
                 scheduler.step()
@@ -154,7 +165,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
                 if state.step % eval_every == 0 or state.step == total_steps:
                     finite.check(0.0, desc, state.step, cfg.lr, model)
                     best = evaluate_and_select(model, source, val_idx, targets, cfg, device, state, best, log)
-                    if time.monotonic() - last_save >= cfg.checkpoint_every_s:  # on a time budget: writes cost
+                    if dist.broadcast_object(time.monotonic() - last_save >= cfg.checkpoint_every_s):  # on a time budget (rank 0's clock: saving may be a collective)
                         ckpt.save(model, optimizer, scheduler, state, best)
                         last_save = time.monotonic()
                     if cfg.patience and state.bad_evals >= cfg.patience:
@@ -206,7 +217,8 @@ class Finiteness:
 
     def check(self, loss: float, desc: str, step: int, lr: float, model: torch.nn.Module) -> None:
         first_bad = int(self.first_bad)
-        weights_ok = bool(torch.stack([torch.isfinite(p).all() for p in model.parameters() if p.requires_grad]).all())
+        bad_weights = torch.stack([(~torch.isfinite(sharding.local(p))).sum() for p in model.parameters() if p.requires_grad])
+        weights_ok = int(dist.all_reduce_sum(bad_weights.sum())) == 0  # sharded, each rank sees its part
         if first_bad >= 0 or not math.isfinite(loss) or not weights_ok:
             where = (f"step {first_bad} (gradient norm)" if first_bad >= 0 else
                      f"step {step} (loss {loss})" if not math.isfinite(loss) else f"step {step} (weights)")
