@@ -43,6 +43,8 @@ class RunSummary:
     summary: dict[str, dict[str, Any]]  # metric → {mean, lo, hi, ci95, n, values}, as in results.json
     path: Path  # the run directory
     label: str = ""  # short name for plots: what sets this run apart from the others compared (see `short_labels`)
+    weak_mode: str = ""  # how each role's model trains: probe | full | lora
+    strong_mode: str = ""
 
     def stat(self, key: str) -> tuple[float, float, float]:
         """(mean, lo, hi) of a metric's 95% interval; NaN where undefined."""
@@ -95,7 +97,8 @@ def load_run(run_dir: Path) -> RunSummary | None:
     dataset = results.get("dataset") or {}
     return RunSummary(results["name"], protocol, dataset.get("name", ""), _get(config, "weak", "model", "model") or "",
                       _get(config, "strong", "model", "model") or "", loss, list(results.get("seeds") or []),
-                      1 / max(1, len(dataset.get("classes") or [0, 0])), results["summary"], run_dir)
+                      1 / max(1, len(dataset.get("classes") or [0, 0])), results["summary"], run_dir,
+                      weak_mode=_get(config, "weak", "model", "mode") or "", strong_mode=_get(config, "strong", "model", "mode") or "")
 
 
 def find_runs(target: str, out_dir: str | Path = "runs") -> tuple[str, list[RunSummary], list[str]]:

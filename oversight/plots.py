@@ -94,7 +94,7 @@ def accuracy_bars(title: str, runs, path: Path) -> None:
 
 
 def pgr_vs_size(title: str, runs, role: str, path: Path) -> bool:
-    """Draw (and return True) only if some runs differ in the `role` model's size alone."""
+    """Draw (and return True) only if some runs differ in the `role` model's size alone (a line per training mode)."""
     from oversight.models import MODELS
 
     def size(name: str) -> float:
@@ -105,17 +105,17 @@ def pgr_vs_size(title: str, runs, role: str, path: Path) -> bool:
     for r in runs:
         point = (size(getattr(r, role)), *r.stat("pgr"))
         if not (math.isnan(point[0]) or math.isnan(point[1])):
-            groups[(r.protocol, r.dataset, r.loss, getattr(r, other))].append(point)
+            groups[(r.protocol, r.dataset, r.loss, getattr(r, other), getattr(r, f"{role}_mode"))].append(point)
     lines = {k: sorted(v) for k, v in groups.items() if len({p[0] for p in v}) >= 2}
     path.unlink(missing_ok=True)  # a plot from an earlier compare would mislead
     if not lines:
         return False
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for (_protocol, dataset, loss, fixed), points in lines.items():
+    for (_protocol, dataset, loss, fixed, mode), points in lines.items():
         err = [[p[1] - p[2] for p in points], [p[3] - p[1] for p in points]]
         ax.errorbar([p[0] for p in points], [p[1] for p in points], yerr=err, marker="o", capsize=3,
-                    label=f"{loss}, {other} {fixed}" + (f", {dataset}" if len({k[1] for k in lines}) > 1 else ""))
+                    label=f"{loss}, {other} {fixed}, {role} {mode}" + (f", {dataset}" if len({k[1] for k in lines}) > 1 else ""))
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xscale("log")
     from matplotlib.ticker import ScalarFormatter

@@ -147,3 +147,20 @@ def test_command_line_overrides_win_over_the_sweep_file_in_any_position(tmp_path
     for run in expand(sweep):
         exp = load_run_config(sweep, run)
         assert (exp.run.seeds, exp.run.out_dir, exp.run.split.test) == ([0], str(cli_out), 500)
+
+
+def test_the_size_plot_joins_runs_of_one_training_mode_only(tmp_path):
+    from oversight import plots
+    from oversight.compare import RunSummary
+
+    def run(strong: str, mode: str, pgr: float) -> RunSummary:
+        return RunSummary(f"{strong}-{mode}", "w2s", "d", "minilm-l3", strong, "xent", [0, 1, 2], 0.5,
+                          {"pgr": {"mean": pgr, "lo": pgr - 0.1, "hi": pgr + 0.1}}, tmp_path, strong_mode=mode)
+
+    path = tmp_path / "pgr_vs_strong_size.png"
+    # a fully fine-tuned 23M model and a LoRA-trained 135M one differ in more than size: no line joins them
+    assert not plots.pgr_vs_size("t", [run("minilm-l6", "full", 0.2), run("smollm2-135m", "lora", 0.5)], "strong", path)
+    assert not path.exists()
+    assert plots.pgr_vs_size("t", [run("minilm-l6", "full", 0.2), run("minilm-l6", "lora", 0.3),
+                                   run("smollm2-135m", "lora", 0.5)], "strong", path)
+    assert path.stat().st_size > 1000
