@@ -223,7 +223,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         schema[section] = None
     OmegaConf.set_struct(schema, True)
     try:
-        carry_named_items(layers)
+        carry_named_items(layers, defaults=OmegaConf.create(OmegaConf.to_container(schema)))
         lists = specialize(schema, RunConfig, layers)
         lists += specialize(schema[spec.name], spec.config_cls, sub_layers(layers, spec.name), f"{spec.name}.")
         for layer in layers:
@@ -236,6 +236,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         run = OmegaConf.to_object(merged)
     except OmegaConfBaseException as err:
         raise ConfigError(_one_line(err)) from err
+    except TypeError as err:  # OmegaConf's own: a mapping set where the schema holds a list, or the reverse
+        raise ConfigError(f"a key=value edits a list as a mapping, or a mapping as a list ({err})") from err
     # Sections the protocol's own settings leave unread are dropped (a shared base file may hold
     # them); set on the command line, they are a mistake worth an error.
     for section, reason in getattr(proto_obj, "unread_sections", dict)().items():

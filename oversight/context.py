@@ -9,6 +9,7 @@ the paper does: `supervisor` → `weak_labels` → `student`, against the `ceili
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from dataclasses import asdict
@@ -46,6 +47,14 @@ class Context:
         self.dataset, self.store, self.ws = dataset, store, ws
         self._learners: dict[str, Learner] = {}
         self.fingerprint = dataset.fingerprint() if dataset is not None else ""  # None: the protocol brings its own data
+
+    def on(self, dataset: TextDataset) -> Context:
+        """This run over other data (an organism's, with triggered copies appended): its own learners and stage keys."""
+        if dataset is self.dataset:
+            return self
+        other = copy.copy(self)
+        other.dataset, other.fingerprint, other._learners = dataset, dataset.fingerprint(), {}
+        return other
 
     def split(self, seed: int) -> Split:
         return make_split(len(self.dataset), self.cfg.split, self.cfg.data.seed, seed)

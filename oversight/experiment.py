@@ -95,7 +95,7 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
         for role, learner in zip(roles, learners):
             if rows is not None:  # the features of every row the seeds use, in one pass per model
                 learner.ensure(rows, role.train.eval_batch_size)
-        per_seed, headlines = {}, {}
+        per_seed, headlines, notes = {}, {}, {}
         for seed in run.seeds:
             outcome = spec.run_seed(ctx, seed)
             outcome = outcome if isinstance(outcome, SeedResult) else SeedResult(outcome)
@@ -107,13 +107,15 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
                 if main:
                     save_arrays(run_dir / "seeds" / f"{seed}.npz", outcome.headline.arrays())
             per_seed[seed] = metrics
+            if outcome.notes:
+                notes[seed] = outcome.notes
             if main:
                 atomic_write_json(run_dir / "seeds" / f"{seed}.json", {"seed": seed, **metrics})
             logger.log({"seed": seed, **metrics}, "seed")
         summary, method = aggregate(per_seed, headlines, run.bootstrap, seed=run.seeds[0])
         results = {"complete": True, "name": name, "protocol": run.protocol, "seeds": list(run.seeds),
                    "dataset": {"name": run.data.name, "n": len(dataset), "classes": dataset.classes} if dataset is not None else None,
-                   "per_seed": per_seed, "summary": summary, "statistics": method}
+                   "per_seed": per_seed, "summary": summary, "statistics": method, **({"notes": notes} if notes else {})}
         if not main:
             dist.leave()
             return results
@@ -126,6 +128,10 @@ def run_experiment(exp: ExperimentConfig) -> dict[str, Any]:
         print(format_table(name, summary, method))
         if spec.summary_table is not None:
             print(spec.summary_table(summary))
+        if spec.summary_rows is not None:
+            logger.table(*spec.summary_rows(summary))
+        for seed, seed_notes in notes.items():
+            print("\n".join(f"[seed {seed}] {k}: {v}" for k, v in seed_notes.items()))
         print(f"results: {run_dir / 'results.json'}")
         logger.finish(0)
         dist.leave()

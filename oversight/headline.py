@@ -61,3 +61,4 @@ class SeedResult:
 
     metrics: dict[str, float] = field(default_factory=dict)
     headline: Headline | None = None  # None: no per-example correctness (intervals over seeds only)
+    notes: dict[str, str] = field(default_factory=dict)  # facts that are not numbers (an organism's key): results.json, printed last

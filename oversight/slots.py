@@ -120,14 +120,14 @@ def _component(registry, item: Any, where: str, replaced: list[str]) -> DictConf
         raise ConfigError(f"{where}: bad or unknown key {key!r} for {registry.kind} {item.name!r}: {str(err).splitlines()[0]}") from err
 
 
-def carry_named_items(layers: list[DictConfig]) -> None:
+def carry_named_items(layers: list[DictConfig], defaults: DictConfig | None = None) -> None:
     """Let later layers edit a list of named items (`schemes:`) by name. A bare name in a later list
     takes the same-named item of the nearest earlier list at that key (`schemes=[direct,debate]`
-    runs those two with the settings the YAML gave them); a mapping where an earlier layer has a
-    list edits the named items (`assisted_judging.schemes.debate.rounds=3`)."""
+    runs those two with the settings the YAML gave them); a mapping where an earlier layer, or else
+    the `defaults`, has a list edits the named items (`assisted_judging.schemes.debate.rounds=3`)."""
     for k, layer in enumerate(layers):
         for dotted, node in list(_containers(layer, "")):
-            earlier = _earlier_list(layers[:k], dotted)
+            earlier = _earlier_list(([defaults] if defaults is not None else []) + layers[:k], dotted)
             if earlier is None:
                 continue
             named = {(str(i.name) if isinstance(i, DictConfig) else str(i)): i for i in earlier}
@@ -140,6 +140,9 @@ def carry_named_items(layers: list[DictConfig]) -> None:
                 unknown = [key for key in node.keys() if key not in named]
                 if unknown:
                     raise ConfigError(f"{dotted}: no item named {unknown[0]!r}; the list holds {', '.join(named)}")
+                whole = [key for key in node.keys() if not isinstance(node._get_node(key), DictConfig)]
+                if whole:
+                    raise ConfigError(f"{dotted}.{whole[0]}: set the item's fields ({dotted}.{whole[0]}.<field>=...), not the item")
                 edited = [_edit(_named(item), node[name]) if name in node else item for name, item in named.items()]
                 OmegaConf.update(layer, dotted, edited, merge=False, force_add=True)
 

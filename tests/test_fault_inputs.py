@@ -58,12 +58,29 @@ CONFIG = {  # case → (overrides, what the one line must say)
     "wrong type": (["split.test=lots"], "split.test"),
     "unknown loss": (["w2s.student.loss=xnet"], "did you mean"),
 }
+ORGANISMS = {  # case → (overrides of configs/organisms_backdoor.yaml, what the one line must say)
+    "unknown item of a default named list": (["organisms.candidates.foo.pct=2"],
+                                             "organisms.candidates: no item named 'foo'; the list holds backdoor, sandbagging"),
+    "a named item set whole": (["organisms.detectors.low_confidence=3"], "set the item's fields"),
+    "unknown detector": (["organisms.detectors=[oracle]"], "unknown detector 'oracle'"),
+    "trusted set larger than weak_train": (["organisms.trusted=5000"], "exceeds split.weak_train=30"),
+    "backdoor trigger placement": (["organisms.organism.position=middle"], "backdoor position='middle'"),
+    "empty blind draw": (["organisms.blind=true", "organisms.candidates=[]"], "organisms.candidates, which is empty"),
+}
 
 
 @pytest.mark.parametrize("case", sorted(CONFIG))
 def test_bad_config_value_is_one_line_before_any_stage(case, tmp_path):
     overrides, says = CONFIG[case]
     line = one_error_line(*cli("run", *TINY, *overrides, f"out_dir={tmp_path}")[::2])
+    assert says in line, line
+    assert not (tmp_path / "_stages").exists() and not list(tmp_path.rglob("results.json"))
+
+
+@pytest.mark.parametrize("case", sorted(ORGANISMS))
+def test_bad_organisms_value_is_one_line_before_any_stage(case, tmp_path):
+    overrides, says = ORGANISMS[case]
+    line = one_error_line(*cli("run", "organisms_backdoor", *TINY, *overrides, f"out_dir={tmp_path}")[::2])
     assert says in line, line
     assert not (tmp_path / "_stages").exists() and not list(tmp_path.rglob("results.json"))
 

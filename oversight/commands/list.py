@@ -1,5 +1,5 @@
-"""`oversight list`: the registered protocols, datasets, losses, difficulty measures, judging schemes and
-models; for a component, the settings its own config adds (with their defaults)."""
+"""`oversight list`: the registered protocols, datasets, losses, difficulty measures, judging schemes,
+LM backends, model organisms, detectors and models; for a component, the settings its own config adds (with their defaults)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     from oversight.judging.backends import BACKENDS
     from oversight.judging.base import SCHEMES
     from oversight.models import MODELS
+    from oversight.detectors import DETECTORS
+    from oversight.organisms import ORGANISMS
     from oversight.protocols import PROTOCOLS
     from oversight.training.losses import LOSSES
 
     for title, registry in (("protocols", PROTOCOLS), ("datasets", DATASETS), ("losses", LOSSES), ("difficulty measures (e2h)", DIFFICULTIES),
                             ("judging schemes (assisted_judging.schemes, w2s.judged.scheme)", SCHEMES),
-                            ("LM backends (a role's backend: debater, consultant, critic, judge.lm)", BACKENDS)):
+                            ("LM backends (a role's backend: debater, consultant, critic, judge.lm)", BACKENDS),
+                            ("model organisms (organisms.organism, organisms.candidates)", ORGANISMS),
+                            ("detectors (organisms.detectors)", DETECTORS)):
         print(f"{title}:")
         for name in registry:
             print(f"  {name:<22} {registry.describe(name)}{settings(registry, name)}")
@@ -42,4 +46,4 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("list", help="list registered protocols, datasets, losses, difficulty measures, judging schemes, LM backends and models").set_defaults(func=cmd_list)
+    sub.add_parser("list", help="list registered protocols, datasets, losses, difficulty measures, judging schemes, LM backends, organisms, detectors and models").set_defaults(func=cmd_list)

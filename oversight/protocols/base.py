@@ -38,6 +38,7 @@ class ProtocolSpec:
     description: str
     sections: tuple[str, ...] = ("data", "split", "weak", "strong")  # shared run-config sections it reads
     summary_table: Callable[[dict], str] | None = None  # extra table printed after the run, from the seed summary
+    summary_rows: Callable[[dict], tuple[str, list[str], list[list]]] | None = None  # (name, columns, rows) logged as a wandb table
     rows_used: Callable[[Context], Any] | None = None  # ctx -> every example index the run's probes read (features computed once, up front)
 
 
@@ -46,6 +47,7 @@ PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol", package="oversight.prot
 
 def register_protocol(name: str, config_cls: type, sections: tuple[str, ...] = ("data", "split", "weak", "strong"),
                       summary_table: Callable[[dict], str] | None = None,
+                      summary_rows: Callable[[dict], tuple[str, list[str], list[list]]] | None = None,
                       rows_used: Callable[[Context], Any] | None = None) -> Callable[[SeedRunner], SeedRunner]:
     """Decorate `run_seed(ctx, seed)`; e.g. `@register_protocol("w2s", W2SConfig)`.
 
@@ -56,7 +58,8 @@ def register_protocol(name: str, config_cls: type, sections: tuple[str, ...] = (
 
     def decorate(fn: SeedRunner) -> SeedRunner:
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, sections, summary_table, rows_used), doc)
+        PROTOCOLS.add(name, ProtocolSpec(name, config_cls, fn, doc, sections, summary_table=summary_table,
+                                         summary_rows=summary_rows, rows_used=rows_used), doc)
         return fn
 
     return decorate

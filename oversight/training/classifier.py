@@ -90,9 +90,13 @@ class TextClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(backbone.config.hidden_size, n_classes)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The pooled state the head reads, [B, H]."""
         states = backbone_states(self.backbone, {"input_ids": input_ids, "attention_mask": attention_mask}, self.layer)
-        pooled = pool(states, attention_mask, self.pooling)
+        return pool(states, attention_mask, self.pooling)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        pooled = self.features(input_ids, attention_mask)
         return self.head(self.dropout(pooled.to(self.head.weight.dtype)))
 
 

@@ -124,6 +124,14 @@ class Learner:
         return predict(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size,
                        self.ws.device, train_cfg.bf16, desc=desc)
 
+    def states(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig) -> np.ndarray:
+        """The pooled hidden states its head reads at `indices`: a probe's frozen features, or the fine-tuned model's."""
+        if self.cfg.mode == "probe":
+            return self.features(indices)
+        from oversight.training.states import pooled_states
+
+        return pooled_states(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size, self.ws.device, train_cfg.bf16)
+
     def save(self, model: torch.nn.Module, path: Path) -> None:
         """Every rank calls it (a sharded model's weights are gathered whole); rank 0 writes."""
         state = sharding.gathered(saved_state(model))
