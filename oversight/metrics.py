@@ -27,17 +27,24 @@ def agreement(probs_a: np.ndarray, probs_b: np.ndarray) -> float:
 
 def auroc(probs: np.ndarray, labels: np.ndarray) -> float:
     """Binary AUROC of P(class 1); macro one-vs-rest for more classes. NaN if a class is absent."""
-    from sklearn.metrics import roc_auc_score
-
     probs, labels = np.asarray(probs, dtype=np.float64), np.asarray(labels)
     n_classes = probs.shape[1]
     if len(np.unique(labels)) < 2:
         return float("nan")
     if n_classes == 2:
-        return float(roc_auc_score(labels, probs[:, 1]))
-    present = np.unique(labels)
-    scores = [roc_auc_score(labels == c, probs[:, c]) for c in present]
-    return float(np.mean(scores))
+        return rank_auroc(probs[:, 1], labels == 1)
+    return float(np.mean([rank_auroc(probs[:, c], labels == c) for c in np.unique(labels)]))
+
+
+def rank_auroc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """P(a positive scores above a negative), ties counting half (Mann-Whitney U); NaN if a group is empty."""
+    scores, positive = np.asarray(scores, dtype=np.float64), np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if not n_pos or not n_neg:
+        return float("nan")
+    values, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    mid_rank = np.cumsum(counts) - (counts - 1) / 2.0  # 1-based rank of each distinct value, averaged over its ties
+    return float((mid_rank[inverse][positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def pgr(weak: float, student: float, ceiling: float) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from oversight.metrics import accuracy, agreement, auroc, mean_ci95, pgr
+from oversight.metrics import accuracy, agreement, auroc, mean_ci95, pgr, rank_auroc
 from oversight.training.losses import LOSSES, build_loss, harden, prior_threshold
 
 
@@ -91,3 +91,19 @@ def test_mean_ci95_uses_student_t():
     assert half == pytest.approx(4.302653 / math.sqrt(3), abs=1e-5)  # t(0.975, 2) · sd / √n, sd = 1
     assert math.isnan(mean_ci95([0.5])[1])
     assert mean_ci95([1.0, float("nan"), 3.0])[2] == 2
+
+
+def test_rank_auroc_equals_sklearns_with_ties_and_one_vs_rest():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    for trial in range(100):
+        n = int(rng.integers(2, 60))
+        scores = rng.integers(0, 6, n).astype(float) if trial % 2 else rng.random(n)  # heavy ties, then none
+        positive = rng.random(n) < 0.4
+        if positive.all() or not positive.any():
+            assert np.isnan(rank_auroc(scores, positive))
+            continue
+        assert rank_auroc(scores, positive) == pytest.approx(roc_auc_score(positive, scores), abs=1e-12)
+    probs, labels = rng.dirichlet([1, 1, 1], 80), rng.integers(0, 3, 80)
+    assert auroc(probs, labels) == pytest.approx(np.mean([roc_auc_score(labels == c, probs[:, c]) for c in range(3)]))

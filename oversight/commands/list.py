@@ -20,11 +20,11 @@ def settings(registry, name: str) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from oversight.data import DATASETS
+    from oversight.detectors import DETECTORS
     from oversight.difficulty import DIFFICULTIES
     from oversight.judging.backends import BACKENDS
     from oversight.judging.base import SCHEMES
     from oversight.models import MODELS
-    from oversight.detectors import DETECTORS
     from oversight.organisms import ORGANISMS
     from oversight.protocols import PROTOCOLS
     from oversight.training.losses import LOSSES

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from oversight.metrics import rank_auroc
 from oversight.registry import ComponentConfig, Registry
 
 
@@ -46,12 +47,5 @@ def detection(scores: np.ndarray, flawed: np.ndarray, fpr: float = 0.05) -> dict
     pos, neg = scores[flawed], scores[~flawed]
     if not len(pos) or not len(neg):
         return {"auroc": float("nan"), "tpr_at_5fpr": float("nan")}
-    order = np.argsort(np.concatenate([neg, pos]), kind="mergesort")
-    ranks = np.empty(len(order))
-    values = np.concatenate([neg, pos])[order]
-    # average ranks over ties (Mann-Whitney U)
-    _, start, counts = np.unique(values, return_index=True, return_counts=True)
-    ranks[order] = np.repeat(start + (counts + 1) / 2.0, counts)
-    auroc = (ranks[len(neg):].sum() - len(pos) * (len(pos) + 1) / 2.0) / (len(pos) * len(neg))
     threshold = np.quantile(neg, 1 - fpr, method="higher")
-    return {"auroc": float(auroc), "tpr_at_5fpr": float((pos > threshold).mean())}
+    return {"auroc": rank_auroc(scores, flawed), "tpr_at_5fpr": float((pos > threshold).mean())}
