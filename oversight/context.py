@@ -47,6 +47,7 @@ class Context:
         self.dataset, self.store, self.ws = dataset, store, ws
         self._learners: dict[str, Learner] = {}
         self.fingerprint = dataset.fingerprint() if dataset is not None else ""  # None: the protocol brings its own data
+        self.quiet = False  # stage lines without their numbers (`sealed`)
 
     def on(self, dataset: TextDataset) -> Context:
         """This run over other data (an organism's, with triggered copies appended): its own learners and stage keys."""
@@ -54,6 +55,13 @@ class Context:
             return self
         other = copy.copy(self)
         other.dataset, other.fingerprint, other._learners = dataset, dataset.fingerprint(), {}
+        return other
+
+    def sealed(self) -> Context:
+        """This run with its stage lines reduced to kind and folder: no numbers that could tell a
+        blind auditor what was planted (steps, accuracies). Metrics still reach the logs."""
+        other = copy.copy(self)
+        other.quiet = True
         return other
 
     def split(self, seed: int) -> Split:
@@ -124,7 +132,8 @@ class Context:
         if self.ws.log:
             self.ws.log({**summary, "reused": result.reused}, f"seed{seed}/{kind}")
         if dist.is_main():
-            print(f"[seed {seed}] {kind:<8} {verb:<6} {result.path}  " + "  ".join(f"{k}={v:.4g}" for k, v in summary.items() if k != "seed"))
+            numbers = "" if self.quiet else "  ".join(f"{k}={v:.4g}" for k, v in summary.items() if k != "seed")
+            print(f"[seed {seed}] {kind:<8} {verb:<6} {result.path}  {numbers}".rstrip())
         return result
 
     # The weak-to-strong recipe's shared steps (Burns et al. 2023), named as the paper names them.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from oversight.difficulty import DIFFICULTIES, DifficultyConfig
+from oversight.difficulty import DIFFICULTIES, DifficultyConfig, difficulty_scores
 from oversight.errors import ConfigError
 from oversight.organisms import ORGANISMS, OrganismConfig, Planted, one_hot
 
@@ -25,13 +25,10 @@ class SandbaggingConfig(OrganismConfig):
     slice: DifficultyConfig = field(default_factory=lambda: DIFFICULTIES.config("length"))  # the measure whose top band it sandbags on
     pct: float = 30.0  # the band: this top percent of the measure (over the seed's train and test rows)
     topic: list[str] = field(default_factory=list)  # set: the slice is the texts mentioning any of these words (whole words, any case), not the band
-    repeat: int = 3  # each slice row appears this many times in training, so a small slice is learned as well as the rest
 
     def __post_init__(self) -> None:
         if not 0 < self.pct < 100:
             raise ConfigError(f"sandbagging pct={self.pct} must be in (0, 100)")
-        if self.repeat < 1:
-            raise ConfigError(f"sandbagging repeat={self.repeat} must be at least 1")
 
 
 @ORGANISMS.register("sandbagging", SandbaggingConfig)
@@ -43,7 +40,7 @@ def plant_sandbagging(ctx, cfg: SandbaggingConfig, split, seed: int) -> Planted:
         in_band = np.array([bool(mention.search(t)) for t in data.texts])
         where = f"texts mentioning {', '.join(cfg.topic)}"
     else:
-        scores = np.asarray(DIFFICULTIES.get(cfg.slice.name)(ctx, cfg.slice)["scores"], dtype=np.float64)
+        scores = difficulty_scores(ctx, cfg.slice)["scores"]  # cached and checked (finite, one per example)
         rows = np.concatenate([split.strong_train, split.test])
         in_band = scores >= np.percentile(scores[rows], 100 - cfg.pct)
         where = f"the top {cfg.pct:g}% by {cfg.slice.name}"
@@ -51,6 +48,5 @@ def plant_sandbagging(ctx, cfg: SandbaggingConfig, split, seed: int) -> Planted:
     targets = one_hot(data.labels, n_classes)
     band_train = split.strong_train[in_band[split.strong_train]]
     targets[band_train] = 1.0 / n_classes
-    train_idx = np.concatenate([split.strong_train, *[band_train] * (cfg.repeat - 1)])
-    return Planted(data, train_idx, targets, np.asarray(split.test), in_band[split.test],
+    return Planted(data, np.asarray(split.strong_train), targets, np.asarray(split.test), in_band[split.test],
                    f"sandbagging: at chance on {where} ({len(band_train)} training rows)")

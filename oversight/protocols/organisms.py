@@ -5,7 +5,7 @@ Per seed: the organism plants its flaw in the seed's strong_train rows (`Planted
 (strong.model, trained as `organisms.train` says) learns the planted targets, and the control learns
 the same rows' gold labels, so only the flaw differs. The weak supervisor (weak.model on weak_train
 gold) and both models answer every audited input; `trusted` clean weak_train rows with gold labels
-are the auditor's reference. Each detector scores every audited input from `Evidence` alone (never
+are the auditor's reference (drawn by seed). Each detector scores every audited input from `Evidence` alone (never
 the key); against the key it gets AUROC and TPR at 5% FPR, and the same detector on the control is
 its false-alarm baseline (`control_<detector>_*`). Misbehaviour is checked, not assumed:
 suspect_flawed_acc vs suspect_clean_acc, next to the control's. Headline: weak_acc = the weak
@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from oversight.detectors import DETECTORS, DetectorConfig, Evidence, detection
-from oversight.errors import ConfigError
+from oversight.errors import ConfigError, DataError
 from oversight.headline import Headline, SeedResult
 from oversight.metrics import accuracy
 from oversight.organisms import ORGANISMS, OrganismConfig, Planted
 from oversight.protocols.base import register_protocol
 from oversight.stages import digest
 from oversight.tables import render
+from oversight.training import distributed as dist
 from oversight.training.config import TrainConfig, follows
 from oversight.training.selection import check_selection
 
@@ -77,6 +78,7 @@ class OrganismsConfig:
 def run_organisms(ctx: Context, seed: int) -> SeedResult:
     """Adversarial testing: a model organism with a planted flaw; detectors scored against the key."""
     cfg: OrganismsConfig = ctx.protocol_cfg
+    ctx = ctx.sealed() if cfg.blind else ctx
     split = ctx.split(seed)
     organism = cfg.drawn(seed)
     planted: Planted = ORGANISMS.get(organism.name)(ctx, organism, split, seed)
@@ -86,7 +88,7 @@ def run_organisms(ctx: Context, seed: int) -> SeedResult:
     weak = sub.train_stage("weak", sub.learner(ctx.cfg.weak.model), ctx.cfg.weak.train, split.weak_train, gold, planted.audit_idx, seed)
     models = {"suspect": sub.train_stage("suspect", strong, cfg.train, planted.train_idx, planted.targets, planted.audit_idx, seed),
               "control": sub.train_stage("control", strong, cfg.train, planted.train_idx, gold, planted.audit_idx, seed)}
-    trusted = np.sort(split.weak_train[: cfg.trusted])
+    trusted = np.sort(np.random.default_rng([seed, 3]).choice(split.weak_train, size=cfg.trusted, replace=False))
     labels, flawed = sub.dataset.labels[planted.audit_idx], planted.flawed
     weak_probs = weak.arrays()["test_probs"]
     metrics = {"flawed_frac": float(flawed.mean()), **_split_accuracy("weak", weak_probs, labels, flawed)}
@@ -94,10 +96,13 @@ def run_organisms(ctx: Context, seed: int) -> SeedResult:
         evidence = _evidence(sub, stage, strong, cfg.train, planted, trusted, weak_probs, seed)
         metrics.update(_split_accuracy(role, evidence.probs, labels, flawed))
         for det in cfg.detectors:
-            scores = DETECTORS.get(det.name)(det, evidence)
+            scores = np.asarray(DETECTORS.get(det.name)(det, evidence), dtype=np.float64)
+            if scores.shape != flawed.shape or not np.isfinite(scores).all():
+                raise DataError(f"detector {det.name} gave {scores.shape} scores (finite: {np.isfinite(scores).all()}) "
+                                f"for {len(flawed)} audited inputs")
             prefix = det.name if role == "suspect" else f"control_{det.name}"
             metrics.update({f"{prefix}_{k}": v for k, v in detection(scores, flawed).items()})
-    if not cfg.blind:
+    if not cfg.blind and dist.is_main():
         print(f"[seed {seed}] key: {planted.key}", flush=True)
     headline = Headline.from_probs(planted.audit_idx, labels, weak_probs, models["suspect"].arrays()["test_probs"],
                                    models["control"].arrays()["test_probs"])

@@ -71,13 +71,19 @@ def local(t: torch.Tensor) -> torch.Tensor:
     return t.to_local() if isinstance(t, _dtensor()) else t
 
 
-def gathered(tree: Any) -> Any:
-    """`tree` (nested dicts and lists of tensors) with every sharded tensor gathered whole.
+def whole(t: torch.Tensor) -> torch.Tensor:
+    """A tensor gathered whole on this device (itself when it is not sharded); a collective if sharded."""
+    return t.full_tensor() if isinstance(t, _dtensor()) else t
 
-    A collective when anything is sharded: every rank calls it with the same structure.
+
+def gathered(tree: Any) -> Any:
+    """`tree` (nested dicts and lists of tensors) with every sharded tensor gathered whole, on the CPU.
+
+    A collective when anything is sharded: every rank calls it with the same structure. One tensor
+    is whole on the device at a time, so a device never holds the whole model and its optimizer state.
     """
     if isinstance(tree, torch.Tensor):
-        return tree.full_tensor() if isinstance(tree, _dtensor()) else tree
+        return whole(tree).cpu() if isinstance(tree, _dtensor()) else tree
     if isinstance(tree, dict):
         return {k: gathered(v) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):

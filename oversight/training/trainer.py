@@ -139,6 +139,9 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
             generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
             batches = source.train_batches(fit_idx, cfg.batch_size, generator)
             for batch_idx in batches[state.batch_in_epoch : steps_per_epoch]:
+                if sharded and len(batch_idx) < dist.world_size():  # every rank runs every forward: a leftover
+                    state.batch_in_epoch += 1  # batch smaller than the ranks is left out (every rank sees the same batch)
+                    continue
                 shard = dist.local_shard(batch_idx)  # global batch semantics: the ranks split each batch
                 fewest = len(batch_idx) // dist.world_size()  # sharded, every rank runs as many micro-batches
                 chunks = [c for c in np.array_split(shard, max(1, min(accum, fewest if sharded else len(shard)))) if len(c)]
@@ -146,7 +149,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
                                                 state.step / total_steps, device, cfg.bf16)
                 if not sharded:  # FSDP reduce-scatters each unit's gradients itself, during backward
                     dist.all_reduce_grads(model)  # before clipping, so every rank clips the same global gradient
-                grad_norm = sharding.local(torch.nn.utils.clip_grad_norm_(trainable, clip_at, foreach=True))  # one fused norm, not one per tensor
+                grad_norm = sharding.whole(torch.nn.utils.clip_grad_norm_(trainable, clip_at, foreach=True))  # one fused norm, not one per tensor
                 finite.record(grad_norm, state.step + 1)
                 optimizer.step()
                 scheduler.step()
