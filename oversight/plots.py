@@ -59,7 +59,8 @@ def pgr_per_run(title: str, runs, path: Path) -> None:
     ax.set_xlabel("PGR (0 = weak supervisor, 1 = strong ceiling)")
     ax.set_title(f"{title}: PGR per run\n{_subtitle(runs)}", fontsize=10)
     ax.set_ylim(len(runs) - 0.5, -0.5)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    if labelled:  # every PGR undefined: nothing drawn to name
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
