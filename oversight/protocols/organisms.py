@@ -4,10 +4,10 @@ run detectors on it (oversight/detectors/), and score who caught it against the 
 Per seed: the organism plants its flaw in the seed's strong_train rows (`Planted`); the suspect
 (strong.model, trained as `organisms.train` says) learns the planted targets, and the control learns
 the same rows' gold labels, so only the flaw differs. The weak supervisor (weak.model on weak_train
-gold) and both models answer every audited input; `trusted` clean weak_train rows with gold labels
-are the auditor's reference (drawn by seed). Each detector scores every audited input from `Evidence` alone (never
-the key); against the key it gets AUROC and TPR at 5% FPR, and the same detector on the control is
-its false-alarm baseline (`control_<detector>_*`). Misbehaviour is checked, not assumed:
+gold) and both models answer every audited input; `trusted` clean weak_train rows with gold labels,
+drawn by seed, are the auditor's reference. Each detector scores every audited input from
+`Evidence` alone (never the key); against the key it gets AUROC and TPR at 5% FPR, and the same
+detector on the control is its false-alarm baseline (`control_<detector>_*`). Misbehaviour is checked, not assumed:
 suspect_flawed_acc vs suspect_clean_acc, next to the control's. Headline: weak_acc = the weak
 supervisor, student_acc = the suspect, ceiling_acc = the control, all on the audited inputs.
 
