@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 
+import torch
+
 from cluster_helpers import oversight
+
+from oversight.training.device import native_bf16
 
 
 def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
@@ -15,7 +19,9 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
               "--pipeline-reps", "1", "--out", str(out), timeout=900)
     results = json.loads(out.read_text())
     train = results["train"]
-    assert set(train) == {"ours", "naive", "naive_mb1", "hf_trainer"}
+    bf16 = native_bf16(torch.device("cpu"))  # then our arms and HF Trainer also run with bf16 autocast
+    assert set(train) == {"ours", "naive", "naive_mb1", "hf_trainer"} | ({"ours_bf16", "hf_trainer_bf16"} if bf16 else set())
+    assert set(results["label"]) == {"ours", "naive"} | ({"ours_bf16"} if bf16 else set())
     steps = int(160 * 0.9) // 16  # default train_steps: one epoch of the pool minus the held-out slice
     assert all(arm["examples"] == steps * 16 for arm in train.values())
     assert train["ours"]["extra"]["evaluations"] == 3 and train["ours"]["extra"]["eval_real_tokens"] > 0  # steps 4, 8, 9, as a run
@@ -24,10 +30,14 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
         assert 0 < arm["matmul_fraction"] <= arm["padded_matmul_fraction"]
     assert results["speedup_vs_naive_mb1"] > 0 and results["speedup_vs_trainer"] > 0
     pipeline = results["pipeline"]  # a whole W2S run both ways, on the same rows, for the same epochs
-    for name in ("ours", "reference"):
+    for name in ("ours", "reference", *(["ours_bf16"] if bf16 else [])):
         stages = pipeline[name]["stages"]
         assert list(stages) == ["weak", "labels", "ceiling", "student"] and all(s["seconds"] > 0 for s in stages.values())
         assert stages["labels"]["examples"] == 64 and 0 <= pipeline[name]["accuracy"]["student"] <= 1
     assert pipeline["reference"]["stages"]["ceiling"]["examples"] == 64 // 16 * 16  # one epoch of all 64 rows
     assert pipeline["ours"]["stages"]["ceiling"]["examples"] == round(64 * 0.9) // 16 * 16  # one epoch of the 90% not held out
     assert set(pipeline["speedups"]) == {"weak", "labels", "ceiling", "student", "pipeline_wall"}
+    if bf16:
+        assert set(pipeline["speedups_bf16"]) == set(pipeline["speedups"]) and results["matmul_bf16_gflops"] > 0
+        assert {"vs_naive", "vs_hf_trainer_bf16", "vs_ours_fp32"} <= set(results["speedups_bf16"])
+        assert train["hf_trainer_bf16"]["extra"]["train_loss"] > 0

@@ -68,3 +68,16 @@ def test_judged_w2s_has_no_weak_section():
     assert load_config("configs/w2s_default.yaml").run.weak is not None
     with pytest.raises(ConfigError, match=r"^w2s: w2s.judged is set \(a judge supervises\), so weak.\* is unused; remove it$"):
         load_config("configs/w2s_debate.yaml", ["weak.model.model=minilm-l6"])
+
+
+def test_an_opt_in_field_keeps_earlier_run_names_until_set():
+    """`cpu_bf16` came after results were cached: at its default, run names and keys are what they were."""
+    from oversight.experiment import default_run_name
+    from oversight.keys import key_dict
+
+    exp = load_config("configs/w2s_default.yaml", [])
+    assert default_run_name(exp) == "w2s-multiemo_binary-minilm-l3-mpnet-base-dfed5d5b"  # as computed before the field existed
+    assert "cpu_bf16" not in key_dict(exp.run.strong.train)
+    opted = load_config("configs/w2s_default.yaml", ["strong.train.cpu_bf16=true"])
+    assert key_dict(opted.run.strong.train)["cpu_bf16"] is True
+    assert default_run_name(opted) != default_run_name(exp)

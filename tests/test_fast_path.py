@@ -6,7 +6,8 @@ On a real packaged model (MiniLM-L3) and a few dozen real multiemo examples:
   no_grad prediction in dataset order, over the same batch order;
 - probes: features cached on disk once vs the frozen backbone recomputed on every batch, and the
   shared store computing only the texts a run uses, once for every out_dir;
-- gradient checkpointing vs none.
+- gradient checkpointing vs none;
+- bf16 autocast on a CPU (`cpu_bf16`, opt-in) vs fp32: the same training within bf16 rounding.
 No timing here (that is `oversight bench`); only equalities within float tolerance.
 """
 
@@ -110,6 +111,33 @@ def test_fine_tuning_fast_path_matches_simple_path(data, initial):
     assert (fast_probs.argmax(-1) == labels).mean() == (simple_probs.argmax(-1) == labels).mean()
 
 
+def test_cpu_bf16_trains_in_bf16_and_stays_within_its_rounding_of_fp32(data, initial, capsys):
+    from oversight.training.device import native_bf16
+
+    tokenizer, model0 = initial
+    tokens = tokenize(tokenizer, data.texts, MAX_LENGTH)
+    targets = soft_targets(data.labels, 2)
+    train_idx, test_idx = np.arange(48), np.arange(48, 80)
+    common = dict(epochs=2, batch_size=8, lr=5e-5, val_frac=0.0, select="none", log_every=1, evals_per_epoch=1)
+    runs = {}
+    for cpu_bf16 in (False, True):
+        model = copy.deepcopy(model0)
+        dtypes = set()
+        hook = model.head.register_forward_hook(lambda m, i, out: dtypes.add(out.dtype))
+        cfg = TrainConfig(**common, cpu_bf16=cpu_bf16)
+        losses = run(model, TokenSource(tokens), train_idx, targets, cfg)
+        probs = predict(model, TokenSource(tokens), test_idx, 256, torch.device("cpu"), bf16=cfg.autocasts(torch.device("cpu")))
+        hook.remove()
+        runs[cpu_bf16] = (losses, probs, dtypes)
+    (fp_losses, fp_probs, fp_dtypes), (bf_losses, bf_probs, bf_dtypes) = runs[False], runs[True]
+    assert fp_dtypes == {torch.float32} and bf_dtypes == {torch.bfloat16}  # the head's matmul ran in bf16: autocast was on
+    assert fp_losses != bf_losses  # so the numbers moved, by rounding only:
+    np.testing.assert_allclose(bf_losses, fp_losses, rtol=0.03, atol=0.01)
+    np.testing.assert_allclose(bf_probs, fp_probs, atol=0.03)
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
+    assert ("emulated" in capsys.readouterr().out) != native_bf16(torch.device("cpu"))  # a slow CPU says so
+
+
 def test_cached_probe_features_match_recomputed_backbone(data, tmp_path):
     from oversight.bench.probe import CountingTokens, RecomputeProbe, _standardized_head
     from oversight.bench.task import TokenCounter
@@ -172,6 +200,9 @@ def test_batching_covers_every_example_once_and_keeps_padding_low():
     assert padding_waste(Lengths(lengths), grouped[:5]) < 0.10  # a subset counts only its own examples
     budget = 256 * int(np.ceil(lengths.mean()))
     assert all(len(b) * lengths[b].max() <= max(budget, lengths.max()) for b in sorted_order(lengths, 256))
+    capped = sorted_order(lengths, 256, max_tokens=2048)  # a CPU's cache-sized batches
+    assert np.array_equal(np.sort(np.concatenate(capped)), np.arange(len(lengths)))
+    assert all(len(b) * lengths[b].max() <= max(2048, lengths.max()) for b in capped) and len(capped) > len(sorted_order(lengths, 256))
 
 
 def test_sync_free_quantile_equals_torch_quantile():

@@ -37,6 +37,7 @@ class BenchConfig:
     pipeline_epochs: float = 2.0  # epochs of every pipeline training stage
     pipeline_reps: int = 2  # interleaved repetitions of each pipeline
     trainer: bool = True  # include the HF Trainer arm
+    cpu_bf16: bool = True  # on a CPU that multiplies bf16 natively, also time our arms with bf16 autocast (a run's train.cpu_bf16=true) and HF Trainer with bf16=True; the reference loop stays fp32
     profile: bool = True  # torch.profiler top ops of our training step and labelling
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0  # data order and initialisation

@@ -53,13 +53,13 @@ def matmul_dtype(device: torch.device) -> torch.dtype:
     return torch.bfloat16 if device.type == "cuda" else torch.float32
 
 
-def matmul_flops_per_second(device: torch.device, size: int = 2048, seconds: float = 1.0) -> float:
-    """Dense matmul rate (FLOP/s) of `size`×`size` products in `matmul_dtype`, best of repeated timings.
+def matmul_flops_per_second(device: torch.device, size: int = 2048, seconds: float = 1.0, dtype: torch.dtype | None = None) -> float:
+    """Dense matmul rate (FLOP/s) of `size`×`size` products in `dtype` (default `matmul_dtype`), best of repeated timings.
 
     On CPU it uses every torch thread; on CUDA it is the bf16 rate, the one our autocast loops can reach.
     """
-    a = torch.randn(size, size, device=device, dtype=matmul_dtype(device))
-    b = torch.randn(size, size, device=device, dtype=matmul_dtype(device))
+    a = torch.randn(size, size, device=device, dtype=dtype or matmul_dtype(device))
+    b = torch.randn(size, size, device=device, dtype=dtype or matmul_dtype(device))
     torch.matmul(a, b)  # warm-up: thread pool, kernel selection
     sync(device)
     best, start = 0.0, time.perf_counter()

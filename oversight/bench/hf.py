@@ -1,7 +1,7 @@
 """The HF `Trainer` arm: the same classifier, token ids, batch size and steps, with Trainer's defaults.
 
 What we set: batch size, max_steps, lr, weight decay 0.01, 10% warm-up then cosine (as our loop),
-grad-norm clip 1.0 (its default), bf16 on CUDA, no saving, no evaluation, no reporting.
+grad-norm clip 1.0 (its default), bf16 on CUDA (and on a CPU for the bf16 comparison), no saving, no evaluation, no reporting.
 Everything else is Trainer's default: its optimizer (`args.optim`, recorded in the output), a
 random sampler (no length grouping) and `DataCollatorWithPadding`, which pads each batch to its
 longest example. Tokenization happens once, outside the timing, as for the other arms.
@@ -40,7 +40,7 @@ class CountingCollator:
         return batch
 
 
-def trainer_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
+def trainer_training(cfg: BenchConfig, task: Task, device: torch.device, bf16: bool = False) -> Arm:
     from transformers import DataCollatorWithPadding, PrinterCallback, Trainer, TrainingArguments
     from transformers.utils import logging as hf_logging
 
@@ -56,7 +56,7 @@ def trainer_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
                 output_dir=out, per_device_train_batch_size=cfg.batch_size, max_steps=cfg.steps(), learning_rate=cfg.lr,
                 weight_decay=0.01, warmup_steps=max(1, int(0.1 * cfg.steps())), lr_scheduler_type="cosine",
                 logging_steps=20, save_strategy="no", eval_strategy="no", report_to="none", seed=cfg.seed,
-                bf16=device.type == "cuda", use_cpu=device.type == "cpu", disable_tqdm=True, dataloader_num_workers=0)
+                bf16=device.type == "cuda" or bf16, use_cpu=device.type == "cpu", disable_tqdm=True, dataloader_num_workers=0)
             used.update(optim=str(args.optim), sampler="random (Trainer default)", collator="DataCollatorWithPadding")
             collator = CountingCollator(DataCollatorWithPadding(task.tokenizer), counter)
             trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
@@ -64,4 +64,4 @@ def trainer_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
             result = trainer.train()
         return cfg.steps() * cfg.batch_size, {**used, "train_loss": float(result.training_loss)}
 
-    return timed("hf_trainer", device, body, 3.0, task.shape)
+    return timed("hf_trainer_bf16" if bf16 else "hf_trainer", device, body, 3.0, task.shape)

@@ -36,20 +36,20 @@ class CountingSource(TokenSource):
         return batch
 
 
-def our_train_config(cfg: BenchConfig, pool_size: int) -> TrainConfig:
+def our_train_config(cfg: BenchConfig, pool_size: int, bf16: bool = False) -> TrainConfig:
     """A run's training of a weak supervisor or ceiling (held-out slice, 2 evaluations per epoch, gold
     selection, resume checkpoints on their time budget), for `cfg.steps()` optimizer steps."""
     steps_per_epoch = (pool_size - round(pool_size * cfg.val_frac)) // cfg.batch_size
     return TrainConfig(epochs=cfg.steps() / steps_per_epoch, batch_size=cfg.batch_size, lr=cfg.lr, val_frac=cfg.val_frac,
-                       eval_batch_size=cfg.eval_batch_size)
+                       eval_batch_size=cfg.eval_batch_size, cpu_bf16=bf16)
 
 
-def our_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
+def our_training(cfg: BenchConfig, task: Task, device: torch.device, bf16: bool = False) -> Arm:
     """`train` exactly as a run's stage calls it, checkpoint file included; the timing covers its
     held-out evaluations and checkpoint writes, which the other arms do not do."""
     model = fresh_model(task, device)
     targets = soft_targets(task.labels, int(task.labels.max()) + 1)
-    train_cfg = our_train_config(cfg, len(task.pool_idx))
+    train_cfg = our_train_config(cfg, len(task.pool_idx), bf16)
     losses: list[float] = []
 
     _, held_out = split_validation(task.pool_idx, train_cfg.val_frac, cfg.seed)  # the rows train() holds out
@@ -62,12 +62,15 @@ def our_training(cfg: BenchConfig, task: Task, device: torch.device) -> Arm:
                           checkpoint=Path(workdir) / "train.ckpt", desc="bench train")
         return state.step * cfg.batch_size, {"logged_losses": losses, "evaluations": len(state.history), EVAL_COUNTER: evaluated}
 
-    return timed("ours", device, body, 3.0, task.shape)
+    return timed("ours_bf16" if bf16 else "ours", device, body, 3.0, task.shape)
 
 
-def our_labelling(cfg: BenchConfig, task: Task, model: torch.nn.Module, device: torch.device) -> Arm:
+def our_labelling(cfg: BenchConfig, task: Task, model: torch.nn.Module, device: torch.device, bf16: bool = False) -> Arm:
+    autocasts = our_train_config(cfg, len(task.pool_idx), bf16).autocasts(device)  # as a run labels: bf16 on CUDA, on a CPU if asked
+
     def body(counter: TokenCounter):
-        probs = predict(model, CountingSource(task, counter), task.label_idx, cfg.eval_batch_size, device, desc="bench label")
+        probs = predict(model, CountingSource(task, counter), task.label_idx, cfg.eval_batch_size, device, autocasts,
+                        desc="bench label")
         return len(task.label_idx), {"mean_p1": float(np.mean(probs[:, -1]))}
 
-    return timed("ours", device, body, 1.0, task.shape)
+    return timed("ours_bf16" if bf16 else "ours", device, body, 1.0, task.shape)

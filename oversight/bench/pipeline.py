@@ -9,11 +9,13 @@ epochs at the same batch size and lr, scoring the test split after each training
 each training set out and evaluates on it as a run does, so it takes 10% fewer steps and does that
 extra work, and its labelling stage loads the weak model back from disk. The reference loads a
 fresh pretrained model for each training and tokenizes the data for it, runs `naive_fit` (the
-reference loop, minibatch = batch) and predicts the test split in dataset order. In both, a
+reference loop, minibatch = batch), predicts the test split in dataset order and saves the
+trained weights (`train_simple` saves every model it trains). In both, a
 training stage's time includes building its model from the pretrained weights; ours tokenizes once
 per model (the student reuses the ceiling's tokens), the reference once per training. Examples/s
 compares the stages; the whole run's wall time includes loading the data. On CUDA ours runs its
-bf16 autocast and the reference plain fp32, as each does by default.
+bf16 autocast and the reference plain fp32, as each does by default. On a CPU that multiplies bf16
+natively, `ours_bf16` is the same run with `train.cpu_bf16=true`; the reference stays fp32.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ from oversight.bench.task import TokenCounter
 STAGES = ("weak", "labels", "ceiling", "student")
 
 
-def pipeline_overrides(cfg: BenchConfig, out_dir: Path) -> list[str]:
-    """The W2S run both pipelines perform, as `oversight run` overrides."""
+def pipeline_overrides(cfg: BenchConfig, out_dir: Path, bf16: bool = False) -> list[str]:
+    """The W2S run both pipelines perform, as `oversight run` overrides (`bf16`: ours with `cpu_bf16`)."""
     n = cfg.pipeline_split
     train = (f"{{epochs: {cfg.pipeline_epochs}, lr: {cfg.lr}, batch_size: {cfg.batch_size}, weight_decay: 0.01, "
-             f"val_frac: {cfg.val_frac}, eval_batch_size: {cfg.eval_batch_size}}}")
+             f"val_frac: {cfg.val_frac}, eval_batch_size: {cfg.eval_batch_size}, cpu_bf16: {str(bf16).lower()}}}")
     return ["protocol=w2s", f"seeds=[{cfg.seed}]", f"out_dir={out_dir}", f"feature_cache={out_dir / '_features'}",
             "wandb.mode=disabled", f"device={cfg.device}", f"data.name={cfg.data}", f"data.max_examples={cfg.max_examples}",
             f"split.weak_train={n}", f"split.strong_train={n}", f"split.test={n // 2}",
@@ -46,13 +48,13 @@ def pipeline_overrides(cfg: BenchConfig, out_dir: Path) -> list[str]:
             f"weak.train={train}", f"strong.train={train}", "w2s.student.loss=xent"]
 
 
-def our_pipeline(cfg: BenchConfig) -> dict:
+def our_pipeline(cfg: BenchConfig, bf16: bool = False) -> dict:
     """`run_experiment` in a fresh store: wall seconds, and each stage's seconds and examples."""
     from oversight.config import load_config
     from oversight.experiment import run_experiment
 
     with tempfile.TemporaryDirectory() as tmp:
-        exp = load_config(None, pipeline_overrides(cfg, Path(tmp)))
+        exp = load_config(None, pipeline_overrides(cfg, Path(tmp), bf16))
         start = time.perf_counter()
         results = run_experiment(exp)
         wall = time.perf_counter() - start
@@ -75,6 +77,7 @@ def reference_pipeline(cfg: BenchConfig, device: torch.device) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         run = load_config(None, pipeline_overrides(cfg, Path(tmp))).run
+    saved = tempfile.TemporaryDirectory()
     start = time.perf_counter()
     dataset = load_dataset_from_config(run.data)
     split = make_split(len(dataset), run.split, run.data.seed, cfg.seed)
@@ -87,6 +90,7 @@ def reference_pipeline(cfg: BenchConfig, device: torch.device) -> dict:
         steps = max(1, int(cfg.pipeline_epochs * len(rows)) // cfg.batch_size)
         naive_fit(model, tokens, rows, targets, steps, cfg, device, TokenCounter())
         test = naive_predict(model, tokens, split.test, cfg, device, TokenCounter())
+        torch.save(model.state_dict(), Path(saved.name) / f"{kind}.bin")  # as train_simple's save_pretrained
         stages[kind] = {"seconds": time.perf_counter() - began, "examples": steps * cfg.batch_size}
         return model, tokens, float((test.argmax(-1) == dataset.labels[split.test]).mean())
 
@@ -98,7 +102,9 @@ def reference_pipeline(cfg: BenchConfig, device: torch.device) -> dict:
         stages["labels"] = {"seconds": time.perf_counter() - began, "examples": len(split.strong_train)}
         _, _, ceiling_acc = fit("ceiling", cfg.pipeline_strong, split.strong_train, gold)
         _, _, student_acc = fit("student", cfg.pipeline_strong, split.strong_train, labels)
-    return {"wall_seconds": time.perf_counter() - start, "stages": {k: stages[k] for k in STAGES},
+    wall = time.perf_counter() - start
+    saved.cleanup()
+    return {"wall_seconds": wall, "stages": {k: stages[k] for k in STAGES},
             "accuracy": {"weak": weak_acc, "student": student_acc, "ceiling": ceiling_acc}}
 
 
@@ -115,21 +121,27 @@ def _fresh(cfg: BenchConfig, model_name: str, dataset, device: torch.device):
     return model.to(device), tokenize(tokenizer, dataset.texts, cfg.max_length)
 
 
-def pipeline_bench(cfg: BenchConfig, device: torch.device, log=print) -> dict:
-    """Both pipelines, interleaved `pipeline_reps` times; medians and per-stage speed-ups."""
-    runs: dict[str, list[dict]] = {"ours": [], "reference": []}
+def pipeline_bench(cfg: BenchConfig, device: torch.device, log=print, bf16: bool = False) -> dict:
+    """The pipelines, interleaved `pipeline_reps` times; medians and per-stage speed-ups of ours (and `ours_bf16`)."""
     arms = {"ours": lambda: our_pipeline(cfg), "reference": lambda: reference_pipeline(cfg, device)}
+    if bf16:
+        arms["ours_bf16"] = lambda: our_pipeline(cfg, bf16=True)
+    runs: dict[str, list[dict]] = {name: [] for name in arms}
     for rep in range(cfg.pipeline_reps):
         for name in (list(arms) if rep % 2 == 0 else list(arms)[::-1]):
             runs[name].append(arms[name]())
             log(f"[rep {rep}] pipeline {name:<10} {runs[name][-1]['wall_seconds']:7.1f} s")
     out = {name: _median_run(r) for name, r in runs.items()}
-    ours, ref = out["ours"], out["reference"]
-    out["speedups"] = {kind: (ours["stages"][kind]["examples"] / ours["stages"][kind]["seconds"])
-                       / (ref["stages"][kind]["examples"] / ref["stages"][kind]["seconds"]) for kind in STAGES}
-    out["speedups"]["pipeline_wall"] = ref["wall_seconds"] / ours["wall_seconds"]
+    out["speedups"] = _speedups(out["ours"], out["reference"])
+    if bf16:
+        out["speedups_bf16"] = _speedups(out["ours_bf16"], out["reference"])
     out["runs"] = runs
     return out
+
+
+def _speedups(ours: dict, ref: dict) -> dict[str, float]:
+    rate = lambda run, kind: run["stages"][kind]["examples"] / run["stages"][kind]["seconds"]  # noqa: E731
+    return {**{kind: rate(ours, kind) / rate(ref, kind) for kind in STAGES}, "pipeline_wall": ref["wall_seconds"] / ours["wall_seconds"]}
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -141,14 +153,21 @@ def _median_run(runs: list[dict]) -> dict:
 
 
 def format_pipeline(p: dict) -> str:
-    head = f"{'stage':<14} {'ours s':>8} {'ours ex/s':>10} {'ref s':>8} {'ref ex/s':>10} {'speed-up':>9}"
+    ours = [name for name in ("ours", "ours_bf16") if name in p]
+    head = f"{'stage':<14} {'ref s':>8} {'ref ex/s':>10}" + "".join(f" {n + ' s':>14} {'ex/s':>8} {'speed-up':>9}" for n in ours)
     lines = [head, "-" * len(head)]
-    for kind in STAGES:
-        o, r = p["ours"]["stages"][kind], p["reference"]["stages"][kind]
-        lines.append(f"{kind:<14} {o['seconds']:>8.1f} {o['examples'] / o['seconds']:>10.1f} {r['seconds']:>8.1f} "
-                     f"{r['examples'] / r['seconds']:>10.1f} {p['speedups'][kind]:>8.2f}x")
-    lines.append(f"{'whole run':<14} {p['ours']['wall_seconds']:>8.1f} {'':>10} {p['reference']['wall_seconds']:>8.1f} {'':>10} "
-                 f"{p['speedups']['pipeline_wall']:>8.2f}x")
+    for kind in [*STAGES, "whole run"]:
+        key = "pipeline_wall" if kind == "whole run" else kind
+        r = p["reference"]["stages"].get(kind, {"seconds": p["reference"]["wall_seconds"]})
+        row = f"{kind:<14} {r['seconds']:>8.1f} {_rate(r):>10}"
+        for name in ours:
+            o = p[name]["stages"].get(kind, {"seconds": p[name]["wall_seconds"]})
+            row += f" {o['seconds']:>14.1f} {_rate(o):>8} {p['speedups' if name == 'ours' else 'speedups_bf16'][key]:>8.2f}x"
+        lines.append(row)
     acc = lambda a: ", ".join(f"{k} {v:.3f}" for k, v in a.items())  # noqa: E731
-    lines.append(f"test accuracy: ours {acc(p['ours']['accuracy'])}; reference {acc(p['reference']['accuracy'])}")
+    lines += [f"test accuracy: {name} {acc(p[name]['accuracy'])}" for name in ("reference", *ours)]
     return "\n".join(lines)
+
+
+def _rate(stage: dict) -> str:
+    return f"{stage['examples'] / stage['seconds']:.1f}" if "examples" in stage else ""

@@ -23,12 +23,12 @@ def summarize(arms: list[Arm], matmul_rate: float) -> dict:
 
 
 def format_table(results: dict) -> str:
-    head = (f"{'loop':<10} {'arm':<11} {'ex/s':>8} {'tok/s':>9} {'GFLOP/s':>8} {'of matmul':>9} {'w/ padding':>10} "
+    head = (f"{'loop':<10} {'arm':<15} {'ex/s':>8} {'tok/s':>9} {'GFLOP/s':>8} {'of matmul':>9} {'w/ padding':>10} "
             f"{'pad waste':>9} {'peak MB':>8}")
     lines = [head, "-" * len(head)]
     for loop in ("train", "label"):
         for arm, s in results[loop].items():
-            lines.append(f"{loop:<10} {arm:<11} {s['examples_per_s']:>8.1f} {s['tokens_per_s']:>9.0f} "
+            lines.append(f"{loop:<10} {arm:<15} {s['examples_per_s']:>8.1f} {s['tokens_per_s']:>9.0f} "
                          f"{s['model_flops_per_s'] / 1e9:>8.2f} {s['matmul_fraction']:>9.1%} {s['padded_matmul_fraction']:>10.1%} "
                          f"{s['padding_waste']:>9.1%} {s['peak_mb']:>8.0f}")
     probe = results["probe_sweep"]
@@ -38,6 +38,7 @@ def format_table(results: dict) -> str:
               f"vs naive minibatch 1: {results['speedup_vs_naive_mb1']:.2f}x   vs HF Trainer: {_fmt(results['speedup_vs_trainer'])}   "
               f"labelling vs naive labelling: {results['label_speedup_vs_naive']:.2f}x",
               f"labelling model-FLOPs/s / matmul rate: {results['label_matmul_fraction']:.1%}",
+              *_bf16_lines(results),
               f"probe sweep ({probe['runs']} runs, {probe['epochs']} epochs, {probe['train_examples']} examples, {probe['model']}): "
               f"backbone FLOPs recompute/cached {probe['flops_saving']:.1f}x, time {probe['time_saving']:.1f}x, "
               f"max test-acc difference {probe['max_abs_acc_difference']:.4f}",
@@ -49,6 +50,16 @@ def format_table(results: dict) -> str:
               "AdamW step over the model: " + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in results["optimizer_step_seconds"].items()),
               f"tokenization of {results['padding']['n_texts']} texts: {results['tokenize_seconds']:.2f} s (once per run, outside the timings)"]
     return "\n".join(lines)
+
+
+def _bf16_lines(results: dict) -> list[str]:
+    bf16 = results.get("speedups_bf16")
+    if not bf16:
+        return []
+    return [f"bf16 arms (matmul rate {results['matmul_bf16_gflops']:.1f} GFLOP/s bf16): ours_bf16 vs naive (fp32) {bf16['vs_naive']:.2f}x, "
+            f"vs naive minibatch 1 {bf16['vs_naive_mb1']:.2f}x, vs HF Trainer bf16 {_fmt(bf16.get('vs_hf_trainer_bf16'))}, "
+            f"vs HF Trainer fp32 {_fmt(bf16.get('vs_hf_trainer'))}, vs ours fp32 {bf16['vs_ours_fp32']:.2f}x; "
+            f"labelling vs naive {bf16['label_vs_naive']:.2f}x"]
 
 
 def _fmt(value) -> str:

@@ -12,6 +12,7 @@ import platform
 import statistics
 import time
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from oversight.bench.pipeline import format_pipeline, pipeline_bench
 from oversight.bench.probe import probe_sweep, sweep_flops_ratio
 from oversight.bench.profile import profile_ours
 from oversight.bench.report import format_profile, format_table, summarize
-from oversight.bench.task import BenchConfig, Task, fresh_model, load_task
+from oversight.bench.task import BenchConfig, Task, bf16_arms, fresh_model, load_task
 from oversight.training.batching import length_grouped_order, sorted_order
 from oversight.training.device import configure_matmul, pick_device
 
@@ -52,6 +53,29 @@ def padding_report(cfg: BenchConfig, task: Task) -> dict:
             "max_length_full_pool": 1.0 - lengths.mean() / cfg.max_length, "n_texts": len(task.tokens.ids),
             "label_token_budget": label_waste(sorted_order(label_lengths, cfg.eval_batch_size)),
             "label_plain_sorted": label_waste(plain_sorted)}
+
+
+def rotated(arms: dict, rep: int) -> list[str]:
+    """The arms' names, rotated by one each repetition so none always runs first."""
+    names = list(arms)
+    return names[rep % len(names) :] + names[: rep % len(names)]
+
+
+def measure_matmul(samples: dict[str, list[float]], device: torch.device) -> None:
+    for name in samples:
+        samples[name].append(matmul_flops_per_second(device, dtype=getattr(torch, name)))
+
+
+def bf16_speedups(train: dict, label: dict) -> dict[str, float]:
+    """Our bf16 arms against the reference loop (fp32, it has no bf16 mode) and against HF Trainer in both precisions."""
+    ours = train["ours_bf16"]["examples_per_s"]
+    out = {"vs_naive": ours / train["naive"]["examples_per_s"], "vs_naive_mb1": ours / train["naive_mb1"]["examples_per_s"],
+           "label_vs_naive": label["ours_bf16"]["examples_per_s"] / label["naive"]["examples_per_s"],
+           "vs_ours_fp32": ours / train["ours"]["examples_per_s"]}
+    for name in ("hf_trainer", "hf_trainer_bf16"):
+        if name in train:
+            out[f"vs_{name}"] = ours / train[name]["examples_per_s"]
+    return out
 
 
 def optimizer_step_seconds(task: Task, device: torch.device, repeats: int = 5) -> dict[str, float]:
@@ -81,12 +105,19 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
     configure_matmul(device, tf32=True)
     started = time.time()
     task = load_task(cfg)
-    matmul: list[float] = []
+    bf16 = bf16_arms(cfg, device)
     train_arms = {"ours": our_training, "naive": naive_training, "naive_mb1": naive_training_mb1}
     if cfg.trainer:
         train_arms["hf_trainer"] = trainer_training
+    label_arms = {"ours": our_labelling, "naive": naive_labelling}
+    if bf16:  # the same loops with bf16 matmuls; the reference loop has no such mode and stays fp32
+        train_arms["ours_bf16"] = partial(our_training, bf16=True)
+        label_arms["ours_bf16"] = partial(our_labelling, bf16=True)
+        if cfg.trainer:
+            train_arms["hf_trainer_bf16"] = partial(trainer_training, bf16=True)
     train_runs: dict[str, list] = {k: [] for k in train_arms}
-    label_runs: dict[str, list] = {"ours": [], "naive": []}
+    label_runs: dict[str, list] = {k: [] for k in label_arms}
+    matmul: dict[str, list[float]] = {"float32": [], "bfloat16": []} if bf16 else {str(matmul_dtype(device)).removeprefix("torch."): []}
     label_model = fresh_model(task, device)
     # Untimed warm-up: the first training loop in a process pays one-time costs (thread pool,
     # allocator, kernel selection) that would otherwise fall on whichever arm runs first.
@@ -94,20 +125,24 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
     for fn in train_arms.values():
         fn(warm, task, device)
     for rep in range(cfg.reps):
-        matmul.append(matmul_flops_per_second(device))
-        names = list(train_arms)
-        for name in names[rep % len(names) :] + names[: rep % len(names)]:
+        measure_matmul(matmul, device)
+        for name in rotated(train_arms, rep):
             arm = train_arms[name](cfg, task, device)
             train_runs[name].append(arm)
-            log(f"[rep {rep}] train {name:<10} {arm.seconds:7.1f} s  {arm.rates()['examples_per_s']:7.1f} ex/s")
-        for name, fn in ([("ours", our_labelling), ("naive", naive_labelling)][:: 1 if rep % 2 == 0 else -1]):
-            arm = fn(cfg, task, label_model, device)
+            log(f"[rep {rep}] train {name:<15} {arm.seconds:7.1f} s  {arm.rates()['examples_per_s']:7.1f} ex/s")
+        for name in rotated(label_arms, rep):
+            arm = label_arms[name](cfg, task, label_model, device)
             label_runs[name].append(arm)
-            log(f"[rep {rep}] label {name:<10} {arm.seconds:7.1f} s  {arm.rates()['examples_per_s']:7.1f} ex/s")
-        matmul.append(matmul_flops_per_second(device))
-    rate = statistics.median(matmul)
-    train = {k: summarize(v, rate) for k, v in train_runs.items()}
-    label = {k: summarize(v, rate) for k, v in label_runs.items()}
+            log(f"[rep {rep}] label {name:<15} {arm.seconds:7.1f} s  {arm.rates()['examples_per_s']:7.1f} ex/s")
+        measure_matmul(matmul, device)
+    rates = {k: statistics.median(v) for k, v in matmul.items()}
+    rate = rates.get("float32", next(iter(rates.values())))  # every arm's own dtype: fp32 on CPU, bf16 on CUDA
+
+    def of_matmul(name: str) -> float:
+        return rates["bfloat16"] if name.endswith("_bf16") else rate
+
+    train = {k: summarize(v, of_matmul(k)) for k, v in train_runs.items()}
+    label = {k: summarize(v, of_matmul(k)) for k, v in label_runs.items()}
     log("probe sweep ...")
     probe = probe_sweep(cfg, device)
     probe["default_config_flops_saving"] = sweep_flops_ratio(2000, 10, cfg.probe_runs, 2000)  # the default config's weak probe
@@ -120,8 +155,10 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
         "label_speedup_vs_naive": label["ours"]["examples_per_s"] / label["naive"]["examples_per_s"],
         # per repetition, arms run back to back: robust to load that drifts over the run
         "paired_speedups": {f"vs_{k}": [b.seconds / a.seconds for a, b in zip(train_runs["ours"], v)]
-                            for k, v in train_runs.items() if k != "ours"},
-        "matmul_gflops": rate / 1e9, "matmul_gflops_samples": [m / 1e9 for m in matmul], "matmul_dtype": str(matmul_dtype(device)),
+                            for k, v in train_runs.items() if not k.startswith("ours")},
+        "speedups_bf16": bf16_speedups(train, label) if bf16 else None,
+        "matmul_gflops": rate / 1e9, "matmul_gflops_samples": [m / 1e9 for m in next(iter(matmul.values()))],
+        "matmul_dtype": str(matmul_dtype(device)), "matmul_bf16_gflops": rates["bfloat16"] / 1e9 if bf16 else None,
         "train": train, "label": label, "probe_sweep": probe, "padding": padding_report(cfg, task),
         "tokenize_seconds": task.tokenize_seconds, "optimizer_step_seconds": optimizer_step_seconds(task, device),
         "model": {"name": task.model_name, "mode": cfg.mode, "nonembedding_params": task.shape.nonembedding_params,
@@ -132,7 +169,7 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
     }
     if cfg.pipeline:
         log("whole W2S pipeline, ours vs the reference loop ...")
-        results["pipeline"] = pipeline_bench(cfg, device, log)
+        results["pipeline"] = pipeline_bench(cfg, device, log, bf16)
     if cfg.profile:
         log("profile ...")
         results["profile"] = profile_ours(cfg, task, device)

@@ -97,6 +97,13 @@ def load_task(cfg: BenchConfig) -> Task:
                 cfg.model, tokenize_seconds)
 
 
+def bf16_arms(cfg: BenchConfig, device: torch.device) -> bool:
+    """Whether to time the bf16-autocast arms: asked for, on a CPU that multiplies bf16 natively (on CUDA every arm of ours is bf16)."""
+    from oversight.training.device import native_bf16
+
+    return cfg.cpu_bf16 and device.type == "cpu" and native_bf16(device)
+
+
 def fresh_model(task: Task, device: torch.device) -> torch.nn.Module:
     """A copy of the initial weights, so every arm starts from the same point."""
     return copy.deepcopy(task.base_model).to(device)

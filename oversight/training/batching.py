@@ -49,7 +49,7 @@ def length_grouped_order(lengths: np.ndarray, batch_size: int, generator: torch.
     return [batches[i] for i in order]
 
 
-def sorted_order(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+def sorted_order(lengths: np.ndarray, batch_size: int, max_tokens: int = 0) -> list[np.ndarray]:
     """Inference batches: the whole set sorted by length, longest first (fails fast on memory).
 
     A batch holds at most `batch_size` examples and at most `batch_size` × (mean length) padded
@@ -57,11 +57,13 @@ def sorted_order(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
     longest one (2,000 multiemo texts at 256: padding 32% → 12%; peak memory bounded). A batch also
     ends before a row less than half its width, so no row is padded to more than twice its length:
     a small set (a 60-row held-out slice) would otherwise fit one budget and be padded whole to its
-    longest row.
+    longest row. `max_tokens` (0 = none) caps the budget: a CPU runs fastest on batches that stay in
+    its caches (`device.batch_tokens`).
     """
     order = np.argsort(-lengths, kind="stable")
     sorted_lengths = lengths[order]
     budget = batch_size * max(1, int(np.ceil(lengths.mean()))) if len(lengths) else 0
+    budget = min(budget, max_tokens) if max_tokens else budget
     batches, start = [], 0
     while start < len(order):
         width = max(1, int(sorted_lengths[start]))  # sorted: the first row is the batch's longest
@@ -99,7 +101,7 @@ class BatchSource:
 
     def train_batches(self, indices: np.ndarray, batch_size: int, generator: torch.Generator) -> list[np.ndarray]: ...
 
-    def eval_batches(self, indices: np.ndarray, batch_size: int) -> list[np.ndarray]: ...
+    def eval_batches(self, indices: np.ndarray, batch_size: int, max_tokens: int = 0) -> list[np.ndarray]: ...
 
     def collate(self, indices: np.ndarray) -> dict[str, torch.Tensor]: ...
 
@@ -116,8 +118,8 @@ class TokenSource(BatchSource):
         local = length_grouped_order(self._lengths[indices], batch_size, generator)
         return [indices[b] for b in local]
 
-    def eval_batches(self, indices, batch_size):
-        return [indices[b] for b in sorted_order(self._lengths[indices], batch_size)]
+    def eval_batches(self, indices, batch_size, max_tokens=0):
+        return [indices[b] for b in sorted_order(self._lengths[indices], batch_size, max_tokens)]
 
     def collate(self, indices):
         return collate_tokens(self.tokens, indices)
@@ -136,7 +138,7 @@ class FeatureSource(BatchSource):
         perm = indices[torch.randperm(len(indices), generator=generator).numpy()]
         return [perm[i : i + batch_size] for i in range(0, len(perm), batch_size)]
 
-    def eval_batches(self, indices, batch_size):
+    def eval_batches(self, indices, batch_size, max_tokens=0):  # rows of one width: no token budget
         return [indices[i : i + batch_size] for i in range(0, len(indices), batch_size)]
 
     def collate(self, indices):

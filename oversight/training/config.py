@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field, fields
 
 from oversight.errors import ConfigError
-from oversight.keys import unkeyed
+from oversight.keys import keyed_if_set, unkeyed
 from oversight.models.catalog import check_model_name
 from oversight.training.losses import LOSSES, LossConfig
 from oversight.training.selection import check_selection
@@ -37,11 +37,16 @@ class TrainConfig:
     checkpoint_every_s: float = unkeyed(60.0)  # a resume checkpoint at the first evaluation this many seconds after the last (0 = every one)
     select: str = "gold_holdout"  # which weights to keep: none (final) | gold_holdout | label_loss | label_agreement | label_auroc
     patience: int = 0  # evals without improvement under `select` before stopping (0 = train to the end)
-    bf16: bool = True  # bf16 autocast on CUDA (ignored on CPU)
+    bf16: bool = True  # bf16 autocast on CUDA
+    cpu_bf16: bool = keyed_if_set(False)  # bf16 autocast on a CPU too (~1.6x faster training where it multiplies bf16 natively: AVX512-BF16 or AMX; numbers differ from fp32 by bf16 rounding)
     tf32: bool = True  # TF32 matmuls on CUDA (ignored on CPU)
     parallel: str = unkeyed("replicate")  # with several ranks: replicate (each holds the model; gradients all-reduced, as DDP) | fsdp (weights, gradients and optimizer state sharded)
     log_every: int = unkeyed(20)  # optimizer steps between logged train losses (the only host-device syncs)
     loss: LossConfig = field(default_factory=lambda: LOSSES.config("xent"))  # registered loss and its own settings ({name: logconf, alpha_max: 0.75})
+
+    def autocasts(self, device) -> bool:
+        """Whether this training runs its matmuls in bf16 on `device` (a `torch.device`)."""
+        return self.bf16 if device.type == "cuda" else self.cpu_bf16 and device.type == "cpu"
 
     def validate(self) -> None:
         positive(self, "lr", "batch_size", "eval_batch_size", "log_every", "evals_per_epoch", "epochs")

@@ -1,4 +1,5 @@
-"""Where training runs and with which numerics: CUDA with bf16 autocast and TF32 when present, CPU fp32 otherwise.
+"""Where training runs and with which numerics: CUDA with bf16 autocast and TF32 when present, CPU fp32
+unless a run asks for bf16 there too (`cpu_bf16`: matmuls 2.5x faster on CPUs with AVX512-BF16 or AMX).
 
 Nothing here queries hardware at import time; callers ask when they build a run.
 """
@@ -35,10 +36,29 @@ def configure_matmul(device: torch.device, tf32: bool) -> None:
 
 
 def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA when asked; on CPU a no-op so results stay fp32-exact."""
-    if device.type == "cuda" and bf16:
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    """bf16 autocast on `device` (CUDA or CPU) when `bf16`, else fp32 as the weights are.
+
+    Callers decide per device (`TrainConfig.autocasts`): CPU runs stay fp32-exact unless asked.
+    """
+    if bf16 and device.type in ("cuda", "cpu"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether `device` multiplies bf16 in hardware (else bf16 autocast is emulated, and slower than fp32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def batch_tokens(device: torch.device) -> int:
+    """Padded tokens per inference batch at most (0 = no cap beyond the batch size).
+
+    A CPU predicts fastest on batches that stay in its caches: on the 2-core VM, MiniLM-L6 labelled
+    multiemo (23 tokens a row) at 190 rows/s in batches of 32-64 rows and 137 rows/s in batches of 256.
+    """
+    return 2048 if device.type == "cpu" else 0
 
 
 def seed_everything(seed: int) -> torch.Generator:

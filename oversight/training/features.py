@@ -28,6 +28,7 @@ from oversight.stages import file_lock
 from oversight.training.batching import collate_tokens, sorted_order, tokenize
 from oversight.training.classifier import backbone_states, load_backbone, pool, resolve_pooling
 from oversight.training.config import ClassifierConfig
+from oversight.training.device import batch_tokens
 
 
 def feature_key(model_id: str, cfg: ClassifierConfig) -> str:
@@ -47,7 +48,7 @@ def compute_features(path: str, texts: list[str], cfg: ClassifierConfig, batch_s
     how = resolve_pooling(cfg, backbone.config)
     tokens = tokenize(tokenizer, texts, cfg.max_length)
     out = np.zeros((len(texts), backbone.config.hidden_size), dtype=np.float32)
-    for indices in progress.bar(sorted_order(tokens.lengths, batch_size), desc=desc, unit="batch"):
+    for indices in progress.bar(sorted_order(tokens.lengths, batch_size, batch_tokens(device)), desc=desc, unit="batch"):
         batch = {k: v.to(device) for k, v in collate_tokens(tokens, indices).items()}
         pooled = pool(backbone_states(backbone, batch, cfg.layer), batch["attention_mask"], how)
         out[indices] = pooled.float().cpu().numpy()

@@ -122,7 +122,7 @@ class Learner:
     def predict(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig, desc: str) -> np.ndarray:
         self.ensure(indices, train_cfg.eval_batch_size)
         return predict(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size,
-                       self.ws.device, train_cfg.bf16, desc=desc)
+                       self.ws.device, train_cfg.autocasts(self.ws.device), desc=desc)
 
     def states(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig) -> np.ndarray:
         """The pooled hidden states its head reads at `indices`: a probe's frozen features, or the fine-tuned model's."""
@@ -130,7 +130,8 @@ class Learner:
             return self.features(indices)
         from oversight.training.states import pooled_states
 
-        return pooled_states(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size, self.ws.device, train_cfg.bf16)
+        return pooled_states(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size, self.ws.device,
+                             train_cfg.autocasts(self.ws.device))
 
     def save(self, model: torch.nn.Module, path: Path) -> None:
         """Every rank calls it (a sharded model's weights are gathered whole); rank 0 writes."""

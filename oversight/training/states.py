@@ -7,19 +7,19 @@ import numpy as np
 import torch
 
 from oversight.training import distributed as dist
-from oversight.training.device import autocast
+from oversight.training.device import autocast, batch_tokens
 from oversight.training.trainer import to_device
 
 
 @torch.inference_mode()
 def pooled_states(model: torch.nn.Module, source, indices: np.ndarray, batch_size: int, device: torch.device,
-                  bf16: bool = True) -> np.ndarray:
+                  bf16: bool = False) -> np.ndarray:
     """[len(indices), hidden] float32, in `indices` order; each rank computes all rows (no sharding)."""
     model.eval()
     indices = np.asarray(indices)
     position = {int(i): p for p, i in enumerate(indices)}
     out: np.ndarray | None = None
-    for batch_idx in source.eval_batches(indices, batch_size) if len(indices) else []:
+    for batch_idx in source.eval_batches(indices, batch_size, batch_tokens(device)) if len(indices) else []:
         with autocast(device, bf16):
             states = model.features(**to_device(source.collate(batch_idx), device)).float().cpu().numpy()
         if out is None:

@@ -27,7 +27,7 @@ from oversight.training import sharding
 from oversight.training.batching import BatchSource
 from oversight.training.checkpoint import Checkpoint, TrainState, trainable_state
 from oversight.training.config import TrainConfig
-from oversight.training.device import autocast
+from oversight.training.device import autocast, batch_tokens, native_bf16
 from oversight.training.dropout import cpu_dropout
 from oversight.training.losses import batch_statistics, build_loss
 from oversight.training.selection import check_selection, heldout_scores, selection_score
@@ -73,8 +73,9 @@ def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str,
 
 @torch.inference_mode()
 def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, batch_size: int,
-            device: torch.device, bf16: bool = True, desc: str = "predict") -> np.ndarray:
-    """Class probabilities for `indices` (in that order) under inference mode, length-sorted batches.
+            device: torch.device, bf16: bool = False, desc: str = "predict") -> np.ndarray:
+    """Class probabilities for `indices` (in that order) under inference mode, length-sorted batches;
+    `bf16` autocasts (a run passes `TrainConfig.autocasts(device)`).
 
     With several processes each predicts its shard and every rank gets all rows back.
     """
@@ -83,7 +84,7 @@ def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, ba
     all_indices = np.asarray(indices)
     indices = dist.local_shard(all_indices)
     position = {int(i): p for p, i in enumerate(indices)}
-    batches = source.eval_batches(indices, batch_size) if len(indices) else []
+    batches = source.eval_batches(indices, batch_size, batch_tokens(device)) if len(indices) else []
     real = len(batches)
     if sharding.is_sharded(model):  # every forward gathers weights from every rank: all run as many
         batches = [*batches, *[all_indices[:1]] * (dist.max_over_ranks(real) - real)]
@@ -110,6 +111,8 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     """
     cfg.validate()
     check_selection(cfg.select, gold_targets)
+    if cfg.autocasts(device) and not native_bf16(device):
+        print(f"warning: {desc}: bf16 autocast on a {device.type} without native bf16 matmul is emulated, slower than fp32", flush=True)
     fit_idx, val_idx = split_validation(np.asarray(train_idx), cfg.val_frac, seed)
     micro = cfg.micro_batch_size or cfg.batch_size
     accum = cfg.batch_size // micro
@@ -146,7 +149,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
                 fewest = len(batch_idx) // dist.world_size()  # sharded, every rank runs as many micro-batches
                 chunks = [c for c in np.array_split(shard, max(1, min(accum, fewest if sharded else len(shard)))) if len(c)]
                 running += accumulate_gradients(model, loss_fn, source, chunks, target_tensor, len(batch_idx),
-                                                state.step / total_steps, device, cfg.bf16)
+                                                state.step / total_steps, device, cfg.autocasts(device))
                 if not sharded:  # FSDP reduce-scatters each unit's gradients itself, during backward
                     dist.all_reduce_grads(model)  # before clipping, so every rank clips the same global gradient
                 grad_norm = sharding.whole(torch.nn.utils.clip_grad_norm_(trainable, clip_at, foreach=True))  # one fused norm, not one per tensor
@@ -271,7 +274,7 @@ def evaluate_and_select(model, source, val_idx, targets, cfg: TrainConfig, devic
 
 
 def _log_heldout(model, source, val_idx, targets, cfg, device, state: TrainState, log) -> dict[str, float]:
-    probs = predict(model, source, val_idx, cfg.eval_batch_size, device, cfg.bf16, desc="held-out")
+    probs = predict(model, source, val_idx, cfg.eval_batch_size, device, cfg.autocasts(device), desc="held-out")
     scores = heldout_scores(probs, np.asarray(targets)[val_idx])
     record = {f"val/{k}": v for k, v in scores.items()} | {"step": state.step}
     state.history.append(record)
