@@ -85,19 +85,23 @@ class Context:
         return self._learners[key]
 
     def train_stage(self, kind: str, learner: Learner, train_cfg: TrainConfig, train_idx: np.ndarray,
-                    targets: np.ndarray, test_idx: np.ndarray, seed: int) -> StageResult:
+                    targets: np.ndarray, test_idx: np.ndarray, seed: int, init: StageResult | None = None) -> StageResult:
         """Train on `targets[train_idx]`, save the weights, predict the test set. Cached by its inputs.
 
+        Training starts from the pretrained model, or from the weights another training stage
+        saved (`init`, keyed by that stage's key): fine-tuning a trained model further.
         Whether the targets are gold is read off the targets themselves (not declared by the
         caller), so a role trained on a supervisor's labels can never select on gold.
         """
         on_gold = bool(np.array_equal(targets[train_idx], self.gold_targets()[train_idx]))
         spec = train_spec(self.fingerprint, learner.cfg, learner.model_id, train_cfg, seed, train_idx, targets, test_idx)
+        if init is not None:
+            spec["init"] = init.key
 
         def compute(workdir: Path):
             start = time.time()
             model, state = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=f"seed{seed}/{kind}",
-                                       gold_targets=on_gold)
+                                       gold_targets=on_gold, init=init.path / "model.pt" if init is not None else None)
             learner.save(model, workdir / "model.pt")  # on every rank: a sharded model is gathered to be written
             test_probs = learner.predict(model, test_idx, train_cfg, desc=f"eval {kind}")
             acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())

@@ -13,6 +13,7 @@ from that checkpoint (it resumes at the last step and restores the kept weights)
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -57,7 +58,8 @@ def fine_tune_task(mode: str):
             module.p = 0.0
     cfg = TrainConfig(epochs=2, batch_size=16, micro_batch_size=8, lr=5e-4 if mode == "lora" else 5e-5, evals_per_epoch=2,
                       log_every=2, loss=LOSSES.config("logconf", warmup_frac=0.0))
-    return model, TokenSource(tokenize(tokenizer, texts, 32)), labels, np.arange(64), np.arange(64, 96), cfg
+    rows = int(os.environ.get("WORKER_TRAIN_ROWS", 64))
+    return model, TokenSource(tokenize(tokenizer, texts, 32)), labels, np.arange(rows), np.arange(64, 96), cfg
 
 
 def main(out: Path, mode: str) -> None:
@@ -79,7 +81,8 @@ def main(out: Path, mode: str) -> None:
         train(fresh, source, train_idx, targets, cfg, seed=0, device=device, checkpoint=checkpoint)
         resumed = {k: v for k, v in sharding.gathered(fresh.state_dict()).items() if v.is_floating_point()}
     torch.save({"world_size": dist.world_size(), "rank": dist.rank(), "weights": weights, "probs": torch.from_numpy(probs),
-                "history": state.history, "kept_step": state.best_step, "logged": logged, "held": held, "resumed": resumed},
+                "history": state.history, "kept_step": state.best_step, "logged": logged, "held": held, "resumed": resumed,
+                "steps": state.step, "epochs": state.epoch},
                out / f"rank{dist.rank()}.pt")
     dist.leave()
 

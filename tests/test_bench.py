@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import torch
-
 from cluster_helpers import oversight
 
 from oversight.training.device import native_bf16

@@ -94,6 +94,18 @@ def test_fine_tuning_on_two_ranks_matches_one_process(one_process, tmp_path, mod
             assert torch.equal(ranks[0]["resumed"][key], value), key
 
 
+def test_sharded_training_leaves_out_a_batch_smaller_than_the_ranks(tmp_path):
+    """Sharded, every rank runs every forward: 33 rows in batches of 16 leave a one-row batch, which
+    both ranks skip alike (a rank with no row would wait on the other forever); training still
+    takes its 4 steps, in more epochs."""
+    ranks = launch([str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2"], tmp_path, mode="fsdp-full",
+                   env={"WORKER_TRAIN_ROWS": "37"})  # 4 held out, 33 trained on, 2 steps an epoch
+    # each epoch's first two batches are [1, 16] or [16, 1]: one step an epoch, so 4 epochs (one process: 2)
+    assert [(r["steps"], r["epochs"]) for r in ranks] == [(4, 4), (4, 4)]
+    for key, value in ranks[0]["weights"].items():
+        assert torch.equal(value, ranks[1]["weights"][key]), key
+
+
 def test_cli_run_under_torchrun_matches_one_process(tmp_path):
     """The CLI on two ranks (the strong model and student sharded, FSDP) gives one process's results."""
     args = ["configs/w2s_default.yaml", *TINY, "w2s.student.loss.name=xent", "wandb.mode=offline"]

@@ -123,7 +123,7 @@ def test_cpu_bf16_trains_in_bf16_and_stays_within_its_rounding_of_fp32(data, ini
     for cpu_bf16 in (False, True):
         model = copy.deepcopy(model0)
         dtypes = set()
-        hook = model.head.register_forward_hook(lambda m, i, out: dtypes.add(out.dtype))
+        hook = model.head.register_forward_hook(lambda m, i, out, seen=dtypes: seen.add(out.dtype))
         cfg = TrainConfig(**common, cpu_bf16=cpu_bf16)
         losses = run(model, TokenSource(tokens), train_idx, targets, cfg)
         probs = predict(model, TokenSource(tokens), test_idx, 256, torch.device("cpu"), bf16=cfg.autocasts(torch.device("cpu")))

@@ -60,12 +60,16 @@ CONFIG = {  # case → (overrides, what the one line must say)
 }
 ORGANISMS = {  # case → (overrides of configs/organisms_backdoor.yaml, what the one line must say)
     "unknown item of a default named list": (["organisms.candidates.foo.pct=2"],
-                                             "organisms.candidates: no item named 'foo'; the list holds backdoor, sandbagging"),
+                                             "organisms.candidates: no item named 'foo'; the list holds backdoor, password_locked, sandbagging"),
     "a named item set whole": (["organisms.detectors.low_confidence=3"], "set the item's fields"),
     "unknown detector": (["organisms.detectors=[oracle]"], "unknown detector 'oracle'"),
     "trusted set larger than weak_train": (["organisms.trusted=5000"], "exceeds split.weak_train=30"),
     "backdoor trigger placement": (["organisms.organism.position=middle"], "backdoor position='middle'"),
     "empty blind draw": (["organisms.blind=true", "organisms.candidates=[]"], "organisms.candidates, which is empty"),
+    "more demonstrations than trusted rows": (["organisms.trusted=20", "organisms.elicit=[4,40]"],
+                                              "organisms.elicit=[4, 40]: distinct demonstration counts from 1 to organisms.trusted (20)"),
+    "an unknown locked policy": (["organisms.organism={name: password_locked, locked: strong}"],
+                                 "password_locked locked='strong'; choose one of weak, constant"),
 }
 
 

@@ -112,7 +112,7 @@ def probe_sweep(cfg: BenchConfig, device: torch.device) -> dict:
         head = _standardized_head(backbone, source, train_idx, how, model_cfg.layer, len(dataset.classes), seed, device)
         model = RecomputeProbe(backbone, head, how, model_cfg.layer).to(device)
         train(model, source, train_idx, targets, train_cfg, seed, device, desc="bench probe recompute")
-        probs = predict(model, source, test_idx, train_cfg.eval_batch_size, device, desc="bench probe test")
+        probs = predict(model, source, test_idx, train_cfg.eval_batch_size, device, train_cfg.autocasts(device), desc="bench probe test")
         recompute_acc.append(float((probs.argmax(-1) == dataset.labels[test_idx]).mean()))
     sync(device)
     recompute_seconds = time.perf_counter() - start

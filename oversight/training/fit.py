@@ -105,13 +105,14 @@ class Learner:
         return model
 
     def fit(self, train_cfg: TrainConfig, train_idx: np.ndarray, targets: np.ndarray, seed: int,
-            workdir: Path, stage: str, gold_targets: bool = True) -> tuple[torch.nn.Module, TrainState]:
-        """Train a fresh model on `targets` rows of `train_idx`; resumes from `workdir/train.ckpt`.
+            workdir: Path, stage: str, gold_targets: bool = True, init: Path | None = None) -> tuple[torch.nn.Module, TrainState]:
+        """Train a fresh model (or the weights `save` wrote to `init`) on `targets` rows of `train_idx`;
+        resumes from `workdir/train.ckpt`.
 
         Returns the model with the weights `train_cfg.select` keeps, and the final TrainState.
         """
         self.ensure(train_idx, train_cfg.eval_batch_size)
-        model = self.build(train_idx, seed)
+        model = self.build(train_idx, seed) if init is None else self.load(init, train_idx, seed)
         source = self.source()
         key = Path(workdir).name.removesuffix(".partial")  # which computation: a resumed one logs no step twice
         log = (lambda m: self.ws.log({**m, "stage_key": key}, stage)) if self.ws.log else (lambda m: None)
