@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# README "Adversarial testing": the backdoored and the sandbagging organism (MiniLM-L6 fully
+# README "Adversarial testing": the backdoored, sandbagging and password-locked organisms (MiniLM-L6 fully
 # fine-tuned, 3 seeds each), every registered detector, and the detection tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 time oversight run organisms_backdoor out_dir=runs/organisms "$@"
 time oversight run organisms_sandbagging out_dir=runs/organisms "$@"
+time oversight run organisms_password out_dir=runs/organisms "$@"
+time oversight run organisms_password organisms.organism.locked=constant out_dir=runs/organisms "$@"

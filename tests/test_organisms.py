@@ -192,5 +192,5 @@ def test_a_blind_organism_misbehaves_only_where_planted_is_unlocked_by_demonstra
                for pre in ("", "control_"))
     assert seed["elicit32_flawed_acc"] > seed["suspect_flawed_acc"] + 0.1  # a few demonstrations unlock it
     assert abs(seed["control_elicit32_flawed_acc"] - seed["control_flawed_acc"]) < 0.1
-    assert seed["elicit32_recovered"] == pytest.approx((seed["elicit32_flawed_acc"] - seed["suspect_flawed_acc"])
-                                                       / (seed["control_flawed_acc"] - seed["suspect_flawed_acc"]))
+    assert seed["elicit32_recovered"] == pytest.approx((seed["elicit32_flawed_acc"] - seed["suspect_flawed_acc"])  # a shortfall this
+                                                       / (seed["control_flawed_acc"] - seed["suspect_flawed_acc"]))  # large is significant

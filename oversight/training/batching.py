@@ -7,6 +7,7 @@ batch's own maximum, then shuffle the batch order. Inference sorts the whole set
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,15 +76,14 @@ def sorted_order(lengths: np.ndarray, batch_size: int, max_tokens: int = 0) -> l
 
 
 def collate_tokens(tokens: Tokenized, indices: np.ndarray) -> dict[str, torch.Tensor]:
-    """Right-pad the selected examples to the longest among them."""
+    """Right-pad the selected examples to the longest among them (filled in one vectorised write:
+    a copy per row was 4% of a MiniLM-L3 training step in `oversight bench`'s profile)."""
     rows = [tokens.ids[i] for i in indices]
-    width = max(len(r) for r in rows)
-    input_ids = torch.full((len(rows), width), tokens.pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, row in enumerate(rows):
-        input_ids[r, : len(row)] = torch.tensor(row, dtype=torch.long)
-        mask[r, : len(row)] = 1
-    return {"input_ids": input_ids, "attention_mask": mask}
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    mask = np.arange(int(lengths.max())) < lengths[:, None]
+    input_ids = np.full(mask.shape, tokens.pad_id, dtype=np.int64)
+    input_ids[mask] = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))  # row-major: each row's tokens in order
+    return {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask.astype(np.int64))}
 
 
 def padding_waste(tokens: Tokenized, batches: list[np.ndarray]) -> float:
