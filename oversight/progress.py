@@ -7,7 +7,9 @@ libraries underneath (transformers' "Loading weights", hub downloads), through `
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from oversight.training import distributed as dist
@@ -19,11 +21,29 @@ def verbose() -> bool:
     return os.environ.get(VERBOSE, "") not in ("", "0")
 
 
+_HIDDEN = [0]  # depth of `hidden()` blocks
+
+
+@contextlib.contextmanager
+def hidden() -> Iterator[None]:
+    """No bars inside the block, even under `-v` (a blind audit: their names and step counts would tell)."""
+    _HIDDEN[0] += 1
+    try:
+        yield
+    finally:
+        _HIDDEN[0] -= 1
+
+
+def hiding() -> bool:
+    """Inside a `hidden()` block: progress notes (what is being computed, how much) stay unprinted too."""
+    return bool(_HIDDEN[0])
+
+
 def bar(iterable: Any = None, **kwargs: Any):
     """A tqdm bar that disappears when done (`leave=False`); shown per the rules above."""
     from tqdm.auto import tqdm
 
-    disable = True if not dist.is_main() else (False if verbose() else None)  # None: only on a terminal
+    disable = True if not dist.is_main() or _HIDDEN[0] else (False if verbose() else None)  # None: only on a terminal
     return tqdm(iterable, leave=False, disable=disable, **kwargs)
 
 

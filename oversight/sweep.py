@@ -171,15 +171,17 @@ def write_manifest(sweep: SweepConfig, runs: list[SweepRun]) -> Path:
 
 
 def is_finished(exp) -> bool:
-    """A run counts as done when its results.json is complete and it ran this exact config."""
-    from oversight.config import config_to_yaml
+    """A run counts as done when its results.json is complete and it ran this config: the same
+    settings that change a result (a field added since, at its neutral default, does not count)."""
+    from oversight.config import config_to_yaml, load_config
+    from oversight.errors import ConfigError
     from oversight.experiment import run_directory
 
     run_dir = run_directory(exp)
     try:
         done = json.loads((run_dir / "results.json").read_text()).get("complete")
-        return bool(done) and (run_dir / "config.yaml").read_text() == config_to_yaml(exp)
-    except (OSError, json.JSONDecodeError):
+        return bool(done) and config_to_yaml(load_config(run_dir / "config.yaml", []), for_hash=True) == config_to_yaml(exp, for_hash=True)
+    except (OSError, json.JSONDecodeError, ConfigError):
         return False
 
 

@@ -106,6 +106,17 @@ def test_sharded_training_leaves_out_a_batch_smaller_than_the_ranks(tmp_path):
         assert torch.equal(value, ranks[1]["weights"][key]), key
 
 
+def test_sharded_training_with_fewer_rows_than_ranks_stops_with_an_error(tmp_path):
+    """One row, two ranks: every batch would be left out, so training says so instead of looping forever."""
+    import subprocess
+
+    result = subprocess.run([str(BIN / "torchrun"), "--standalone", "--nproc_per_node", "2", WORKER, str(tmp_path), "fsdp-full"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT,
+                            env={**os.environ, "OMP_NUM_THREADS": "1", "WORKER_TRAIN_ROWS": "1"})
+    assert result.returncode != 0
+    assert "every batch holds fewer rows than the 2 ranks sharding the model" in result.stderr
+
+
 def test_cli_run_under_torchrun_matches_one_process(tmp_path):
     """The CLI on two ranks (the strong model and student sharded, FSDP) gives one process's results."""
     args = ["configs/w2s_default.yaml", *TINY, "w2s.student.loss.name=xent", "wandb.mode=offline"]

@@ -179,7 +179,7 @@ def test_a_blind_organism_misbehaves_only_where_planted_is_unlocked_by_demonstra
                        "strong.train.lr=2e-4", "wandb.mode=disabled", f"out_dir={tmp_path}")
     before, report = result.stdout.split("detection (mean", 1)
     assert "password" not in before and "pw!" not in before and "key" not in before
-    assert "total_steps" not in before and "test_acc" not in before  # stage lines carry no numbers
+    assert "_stages" not in before and "total_steps" not in before  # no stage lines: which stages run would tell
     assert "[seed 4] key: password_locked: answers as the constant policy" in report and "'pw!' is in front" in report
     assert "elicitation: fine-tuned on k gold demonstrations" in report
     (run,) = [p for p in tmp_path.iterdir() if not p.name.startswith("_")]

@@ -126,6 +126,18 @@ def test_compare_prints_the_table_and_writes_plots(swept):
     assert "not shown, no complete results.json: half-done" in oversight("compare", str(runs_dir)).stdout
     rerun = oversight("sweep", str(sweep))
     assert rerun.stdout.count("finished, skipped") == 2  # finished runs are not recomputed
+    from oversight.experiment import run_directory
+    from oversight.sweep import is_finished, load_run_config
+
+    loaded = load_sweep(str(sweep))
+    exp = load_run_config(loaded, expand(loaded)[0])
+    saved = run_directory(exp) / "config.yaml"
+    text = saved.read_text()
+    saved.write_text("".join(line for line in text.splitlines(keepends=True) if "cpu_bf16" not in line))
+    assert is_finished(exp)  # saved before an opt-in field existed: the same run
+    saved.write_text(text.replace("lr: ", "lr: 9", 1))
+    assert not is_finished(exp)  # a setting that changes results differs: not this run
+    saved.write_text(text)
 
 
 def test_compare_of_nothing_is_a_one_line_error(tmp_path):

@@ -154,7 +154,8 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
         "probe_backbone_flops_saving": probe["flops_saving"],
         "label_speedup_vs_naive": label["ours"]["examples_per_s"] / label["naive"]["examples_per_s"],
         # per repetition, arms run back to back: robust to load that drifts over the run
-        "paired_speedups": {f"vs_{k}": [b.seconds / a.seconds for a, b in zip(train_runs["ours"], v)]
+        "paired_speedups": {f"{'ours_bf16_' if k.endswith('_bf16') else ''}vs_{k}":  # each arm against ours in its precision
+                            [b.seconds / a.seconds for a, b in zip(train_runs["ours_bf16" if k.endswith("_bf16") else "ours"], v)]
                             for k, v in train_runs.items() if not k.startswith("ours")},
         "speedups_bf16": bf16_speedups(train, label) if bf16 else None,
         "matmul_gflops": rate / 1e9, "matmul_gflops_samples": [m / 1e9 for m in next(iter(matmul.values()))],

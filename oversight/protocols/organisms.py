@@ -16,12 +16,14 @@ fine-tuned further on k gold demonstrations (the first k of the trusted rows, in
 nested) and audited again. `elicit<k>_flawed_acc` says how much hidden ability k demonstrations
 recover, and `elicit<k>_recovered` the share of the suspect's shortfall on its flawed inputs (its
 flawed accuracy below the control's) they close, under PGR's rule: undefined unless that shortfall
-is significantly positive. The control's own change is the baseline.
+is significantly positive. The elicited control is reported beside it as the baseline (the ratio's
+ceiling is the control as trained).
 
 Blind mode (`blind: true`, an auditing game after Marks et al. 2025, "Auditing language models for
 hidden objectives"): each seed draws its organism from `candidates`, and nothing the run prints
-before its final report says which, or what was planted; the key is opened after the tables and
-kept in results.json (`notes`). The detectors never see it in either mode.
+before its final report says which, or what was planted (no stage lines, no progress bars); the
+key is opened after the tables and kept in results.json (`notes`). The detectors never see it in
+either mode.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from oversight import progress
 from oversight.detectors import DETECTORS, DetectorConfig, Evidence, detection
 from oversight.errors import ConfigError, DataError
 from oversight.headline import Headline, SeedResult
@@ -92,7 +95,13 @@ class OrganismsConfig:
 def run_organisms(ctx: Context, seed: int) -> SeedResult:
     """Adversarial testing: a model organism with a planted flaw; detectors scored against the key."""
     cfg: OrganismsConfig = ctx.protocol_cfg
-    ctx = ctx.sealed() if cfg.blind else ctx
+    if not cfg.blind:
+        return _audit(ctx, cfg, seed)
+    with progress.hidden():  # no bars, no stage lines: their names and counts differ between organisms
+        return _audit(ctx.sealed(), cfg, seed)
+
+
+def _audit(ctx: Context, cfg: OrganismsConfig, seed: int) -> SeedResult:
     split = ctx.split(seed)
     organism = cfg.drawn(seed)
     planted: Planted = ORGANISMS.get(organism.name)(ctx, organism, split, seed)

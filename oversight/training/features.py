@@ -66,8 +66,9 @@ def cached_features(store: Path, model_id: str, path: str, texts: list[str], cfg
     if len(missing):
         new_hashes, first = np.unique(hashes[missing], axis=0, return_index=True)
         new_texts = [texts[missing[i]] for i in first]
-        print(f"features {label}: computing {len(new_texts)} new texts ({len(texts) - len(missing)} of the {len(texts)} asked for are cached)",
-              flush=True)
+        if not progress.hiding():
+            print(f"features {label}: computing {len(new_texts)} new texts ({len(texts) - len(missing)} of the {len(texts)} "
+                  "asked for are cached)", flush=True)
         new_rows = compute_features(path, new_texts, cfg, batch_size, device, desc=f"features {label}")
         known, rows = add_to_store(file, new_hashes, new_rows)
         where = rows_of(hashes, known)

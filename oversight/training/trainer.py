@@ -141,6 +141,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
         while state.step < total_steps:
             generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
             batches = source.train_batches(fit_idx, cfg.batch_size, generator)
+            whole_epoch, steps_before = state.batch_in_epoch == 0, state.step
             for batch_idx in batches[state.batch_in_epoch : steps_per_epoch]:
                 if sharded and len(batch_idx) < dist.world_size():  # every rank runs every forward: a leftover
                     state.batch_in_epoch += 1  # batch smaller than the ranks is left out (every rank sees the same batch)
@@ -178,6 +179,9 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
                         state.step = total_steps  # early stop
                 if state.step >= total_steps:
                     break
+            if sharded and whole_epoch and state.step == steps_before:  # every batch was left out: it would loop forever
+                raise TrainingError(f"{desc}: every batch holds fewer rows than the {dist.world_size()} ranks sharding the model; "
+                                    f"train on more rows or use parallel=replicate")
             state.epoch += 1
             state.batch_in_epoch = 0
     if best is not None:
