@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight import progress
 from oversight.config import ExperimentConfig, RunConfig
 from oversight.data import TextDataset
 from oversight.keys import key_dict
@@ -47,7 +48,6 @@ class Context:
         self.dataset, self.store, self.ws = dataset, store, ws
         self._learners: dict[str, Learner] = {}
         self.fingerprint = dataset.fingerprint() if dataset is not None else ""  # None: the protocol brings its own data
-        self.quiet = False  # no stage lines (`sealed`)
 
     def on(self, dataset: TextDataset) -> Context:
         """This run over other data (an organism's, with triggered copies appended): its own learners and stage keys."""
@@ -55,13 +55,6 @@ class Context:
             return self
         other = copy.copy(self)
         other.dataset, other.fingerprint, other._learners = dataset, dataset.fingerprint(), {}
-        return other
-
-    def sealed(self) -> Context:
-        """This run without stage lines: which stages run, how many and their numbers (steps,
-        accuracies) could tell a blind auditor what was planted. Metrics still reach the logs."""
-        other = copy.copy(self)
-        other.quiet = True
         return other
 
     def split(self, seed: int) -> Split:
@@ -106,7 +99,7 @@ class Context:
             test_probs = learner.predict(model, test_idx, train_cfg, desc=f"eval {kind}")
             acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())
             kept = state.kept(train_cfg.select)
-            if kept["kept_first_eval"] and dist.is_main() and not self.quiet:
+            if kept["kept_first_eval"] and dist.is_main() and not progress.hiding():
                 print(f"warning: [seed {seed}] {kind}: select={train_cfg.select} kept the first evaluation "
                       f"(step {kept['kept_step']} of {kept['total_steps']}); the model may be undertrained", flush=True)
             return ({"test_acc": acc, "seconds": time.time() - start, "seed": seed, "trained_on": "gold" if on_gold else "labels",
@@ -135,7 +128,7 @@ class Context:
                    and not (result.reused and k == "seconds")}  # a reused stage took no time now
         if self.ws.log:
             self.ws.log({**summary, "reused": result.reused}, f"seed{seed}/{kind}")
-        if dist.is_main() and not self.quiet:
+        if dist.is_main() and not progress.hiding():  # a blind audit prints no stage lines
             numbers = "  ".join(f"{k}={v:.4g}" for k, v in summary.items() if k != "seed")
             print(f"[seed {seed}] {kind:<8} {verb:<6} {result.path}  {numbers}".rstrip())
         return result

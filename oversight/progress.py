@@ -26,7 +26,8 @@ _HIDDEN = [0]  # depth of `hidden()` blocks
 
 @contextlib.contextmanager
 def hidden() -> Iterator[None]:
-    """No bars inside the block, even under `-v` (a blind audit: their names and step counts would tell)."""
+    """No bars, stage lines or progress notes inside the block, even under `-v` (a blind audit: which
+    stages run, their names and step counts would tell what was planted). Metrics still reach the logs."""
     _HIDDEN[0] += 1
     try:
         yield
@@ -35,7 +36,7 @@ def hidden() -> Iterator[None]:
 
 
 def hiding() -> bool:
-    """Inside a `hidden()` block: progress notes (what is being computed, how much) stay unprinted too."""
+    """Inside a `hidden()` block: callers print no stage lines or progress notes."""
     return bool(_HIDDEN[0])
 
 
@@ -43,7 +44,7 @@ def bar(iterable: Any = None, **kwargs: Any):
     """A tqdm bar that disappears when done (`leave=False`); shown per the rules above."""
     from tqdm.auto import tqdm
 
-    disable = True if not dist.is_main() or _HIDDEN[0] else (False if verbose() else None)  # None: only on a terminal
+    disable = True if not dist.is_main() or hiding() else (False if verbose() else None)  # None: only on a terminal
     return tqdm(iterable, leave=False, disable=disable, **kwargs)
 
 

@@ -98,7 +98,7 @@ def run_organisms(ctx: Context, seed: int) -> SeedResult:
     if not cfg.blind:
         return _audit(ctx, cfg, seed)
     with progress.hidden():  # no bars, no stage lines: their names and counts differ between organisms
-        return _audit(ctx.sealed(), cfg, seed)
+        return _audit(ctx, cfg, seed)
 
 
 def _audit(ctx: Context, cfg: OrganismsConfig, seed: int) -> SeedResult:
