@@ -21,8 +21,11 @@ setup: $(BIN)/oversight
 demo: setup
 	$(BIN)/oversight run
 
+# Two workers, one test file each at a time (module fixtures stay in one process), one thread
+# each (tests/conftest.py): the suite waits on process start-up, servers and queues as much as it
+# computes. Add -n 0 for one process, or -m "not slow" for the quick tier.
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 clean-runs:
 	rm -rf runs

@@ -28,6 +28,16 @@ from oversight.progress import verbose
 WANDB_MODES = ("auto", "online", "offline", "disabled")
 
 
+def own_service() -> None:
+    """Log through a wandb service this process starts, not one a parent process left in
+    WANDB_SERVICE: the parent's service would keep this run's stream open after the process is
+    killed, and the rerun that resumes the same run id is refused ("run ID ... is in use")."""
+    token = os.environ.get("WANDB_SERVICE", "")
+    parts = token.split("-")
+    if token and (len(parts) < 2 or parts[1] != str(os.getpid())):  # "<version>-<pid of its owner>-<transport>-..."
+        del os.environ["WANDB_SERVICE"]
+
+
 @dataclass
 class WandbConfig:
     mode: str = "auto"  # auto (online with an API key, else offline) | online | offline | disabled
@@ -65,6 +75,7 @@ class RunLogger:
         if mode != "disabled":
             import wandb
 
+            own_service()
             self.wandb_run = wandb.init(project=cfg.project, entity=cfg.entity or None, name=name, group=cfg.group or None, job_type=job_type,
                                         tags=sorted(set(tags + list(cfg.tags))), config=config, dir=str(self.run_dir),
                                         mode=mode, reinit="finish_previous", id=run_id(self.run_dir), resume="allow",

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers on a 2-core machine: one thread each,
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by every subprocess a test starts, not four threads fighting over two cores
+
 TEST_CACHE = Path(os.environ.get("OVERSIGHT_TEST_CACHE", "/tmp/oversight-test-cache"))
 SEED_DIR = Path("/tmp/dl")
 ARCHIVES = ("bigbench-1.0.0.tar.gz", "evals-3.0.1.post1-py3-none-any.whl")

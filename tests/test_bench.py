@@ -27,6 +27,7 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
     assert train["naive_mb1"]["padding_waste"] == 0.0 and train["naive_mb1"]["extra"]["minibatch"] == 1  # one example per pass
     for arm in train.values():
         assert 0 < arm["matmul_fraction"] <= arm["padded_matmul_fraction"]
+        assert 0 < arm["rise_mb"] < arm["peak_mb"]  # its own share: gradients and optimizer moments at least
     assert results["speedup_vs_naive_mb1"] > 0 and results["speedup_vs_trainer"] > 0
     pipeline = results["pipeline"]  # a whole W2S run both ways, on the same rows, for the same epochs
     for name in ("ours", "reference", *(["ours_bf16"] if bf16 else [])):

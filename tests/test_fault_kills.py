@@ -79,10 +79,19 @@ def wandb_state(run: Path) -> dict:
 
 
 def test_a_killed_run_stays_one_wandb_run_and_logs_each_step_once(tmp_path):
+    """Launched by a process with its own wandb service (a driver script, a sweep agent: children
+    inherit WANDB_SERVICE), the killed run's stream must not block the rerun's resume."""
+    import wandb
+
     out = tmp_path / "out"
     args = [a for a in ARGS if not a.startswith("wandb.")] + ["wandb.mode=offline"]
-    kill_when(out, PHASES["ceiling training"], args)
-    code, _, stderr = cli("run", *args, *where(out))
+    wandb.init(mode="offline", dir=str(tmp_path), settings=wandb.Settings(quiet=True)).finish()  # this process's service, in its env
+    try:
+        assert "WANDB_SERVICE" in os.environ
+        kill_when(out, PHASES["ceiling training"], args)
+        code, _, stderr = cli("run", *args, *where(out))
+    finally:
+        wandb.teardown()
     assert code == 0, stderr[-3000:]
     run = run_dir(out)
     attempts = sorted((run / "wandb").glob("offline-run-*"))

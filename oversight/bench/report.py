@@ -16,6 +16,7 @@ def summarize(arms: list[Arm], matmul_rate: float) -> dict:
     out["matmul_fraction"] = out["model_flops_per_s"] / matmul_rate  # MFU on real tokens
     out["padded_matmul_fraction"] = out["padded_flops_per_s"] / matmul_rate  # the same, counting padded tokens
     out["peak_mb"] = statistics.median(a.peak_mb for a in arms)
+    out["rise_mb"] = statistics.median(a.rise_mb for a in arms)
     out["seconds"] = [a.seconds for a in arms]
     out["examples"] = arms[0].examples
     out["extra"] = arms[-1].extra
@@ -24,13 +25,13 @@ def summarize(arms: list[Arm], matmul_rate: float) -> dict:
 
 def format_table(results: dict) -> str:
     head = (f"{'loop':<10} {'arm':<15} {'ex/s':>8} {'tok/s':>9} {'GFLOP/s':>8} {'of matmul':>9} {'w/ padding':>10} "
-            f"{'pad waste':>9} {'peak MB':>8}")
+            f"{'pad waste':>9} {'peak MB':>8} {'rise MB':>8}")
     lines = [head, "-" * len(head)]
     for loop in ("train", "label"):
         for arm, s in results[loop].items():
             lines.append(f"{loop:<10} {arm:<15} {s['examples_per_s']:>8.1f} {s['tokens_per_s']:>9.0f} "
                          f"{s['model_flops_per_s'] / 1e9:>8.2f} {s['matmul_fraction']:>9.1%} {s['padded_matmul_fraction']:>10.1%} "
-                         f"{s['padding_waste']:>9.1%} {s['peak_mb']:>8.0f}")
+                         f"{s['padding_waste']:>9.1%} {s['peak_mb']:>8.0f} {s['rise_mb']:>8.0f}")
     probe = results["probe_sweep"]
     lines += ["", f"matmul rate: {results['matmul_gflops']:.1f} GFLOP/s (median of {len(results['matmul_gflops_samples'])}, "
               f"{results.get('matmul_dtype', 'torch.float32')}, {results['device']}, {results['threads']} threads)",

@@ -32,6 +32,7 @@ class Arm:
     model_flops: float  # of the real tokens: the useful work
     padded_flops: float  # the same formula over the padded rows: the work the loop had the machine do
     peak_mb: float
+    rise_mb: float  # the peak above the memory held when the arm started: its own share
     extra: dict = field(default_factory=dict)
 
     def rates(self) -> dict[str, float]:
@@ -133,4 +134,4 @@ def timed(name: str, device: torch.device, body, flops_multiplier: float, shape:
 
     lengths = counter.all_lengths()
     extra["eval_real_tokens"] = int(evaluated.all_lengths().sum())
-    return Arm(name, seconds, examples, int(lengths.sum()), counter.padded, flops(False), flops(True), memory.peak_mb, extra)
+    return Arm(name, seconds, examples, int(lengths.sum()), counter.padded, flops(False), flops(True), memory.peak_mb, memory.rise_mb, extra)
