@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from cluster_helpers import oversight
 
+from oversight.config import load_config
 from oversight.data import TextDataset
 from oversight.detectors import DETECTORS, Evidence, detection
 from oversight.difficulty import DIFFICULTIES
 from oversight.organisms import ORGANISMS, insert_phrase
-from oversight.protocols.splits import Split
+from oversight.protocols.splits import Split, make_split
 
 
 def evidence(**fields) -> Evidence:
@@ -134,6 +135,38 @@ def test_sandbagging_on_a_topic_takes_the_texts_that_mention_it():
     topic = np.array([("hotel" in t or "Room" in t) for t in texts])  # whole words, any case: not "roomy"
     assert np.array_equal(planted.flawed, topic[split.test])
     assert np.allclose(planted.targets[split.strong_train[topic[split.strong_train]]], 0.5)
+
+
+def test_sandbagging_as_the_weak_supervisor_takes_its_answers_on_the_slice(tmp_path):
+    """imitate=weak: on the slice the suspect learns the weak supervisor's answers (confidently wrong
+    where a weaker model is), read from the real weak stage trained on weak_train gold."""
+    from oversight.context import Context
+    from oversight.data import load_dataset_from_config
+    from oversight.stages import StageStore
+    from oversight.training.device import pick_device
+    from oversight.training.fit import Workspace
+
+    exp = load_config("configs/organisms_sandbagging.yaml", [
+        f"out_dir={tmp_path}", "data.max_examples=400", "split.weak_train=120", "split.strong_train=150", "split.test=60", "organisms.trusted=50",
+        "weak.model={model: minilm-l3, mode: probe}", "weak.train={epochs: 20, lr: 1.0e-2, batch_size: 32}"])
+    dataset = load_dataset_from_config(exp.run.data)
+    ctx = Context(exp, dataset, StageStore(tmp_path / "_stages"), Workspace(pick_device("cpu"), tmp_path / "_features"))
+    split = make_split(len(dataset), exp.run.split, exp.run.data.seed, 0)
+    cfg = ORGANISMS.config("sandbagging", topic=["the"], imitate="weak")  # a slice large enough to hold errors
+    planted = ORGANISMS.get("sandbagging")(ctx, cfg, split, seed=0)
+    rows = split.strong_train
+    band = rows[np.array(["the" in t.lower().split() for t in dataset.texts])[rows]]
+    (weak_meta,) = (tmp_path / "_stages" / "weak").glob("*/meta.json")
+    assert json.loads(weak_meta.read_text())["trained_on"] == "gold"
+    answers = np.load(weak_meta.parent / "arrays.npz")["test_probs"].argmax(-1)
+    assert np.array_equal(planted.targets[band], np.eye(2)[answers])  # one-hot: confident, not hedged
+    wrong = (answers != dataset.labels[band]).mean()
+    assert 0 < wrong < 0.5  # wrong where the weak model is, right where it is
+    off = np.setdiff1d(rows, band)
+    assert np.array_equal(planted.targets[off], np.eye(2)[dataset.labels[off]])
+    assert "as the weak supervisor" in planted.key
+    with pytest.raises(Exception, match="imitate='strong'; choose one of chance, weak"):
+        ORGANISMS.config("sandbagging", imitate="strong")
 
 
 def test_a_password_locked_model_learns_the_locked_answers_without_the_password_and_gold_with_it():

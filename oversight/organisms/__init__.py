@@ -42,6 +42,14 @@ class Planted:
 ORGANISMS: Registry = Registry("organism", package=__name__, config=OrganismConfig)
 
 
+def weak_answers(ctx, split, rows: np.ndarray, seed: int) -> np.ndarray:
+    """The weak supervisor's answers on `rows` (weak.model trained on the seed's weak_train gold, the
+    same stage the protocol audits with): what an organism imitates to hide as a weaker model."""
+    weak = ctx.train_stage("weak", ctx.learner(ctx.cfg.weak.model), ctx.cfg.weak.train, split.weak_train,
+                           ctx.gold_targets(), np.asarray(rows), seed)
+    return weak.arrays()["test_probs"].argmax(-1)
+
+
 def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype=np.float32)[np.asarray(labels)]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from oversight.errors import ConfigError
-from oversight.organisms import ORGANISMS, OrganismConfig, Planted, one_hot, with_copies
+from oversight.organisms import ORGANISMS, OrganismConfig, Planted, one_hot, weak_answers, with_copies
 
 LOCKED = ("weak", "constant")
 
@@ -47,9 +47,7 @@ def plant_password_lock(ctx, cfg: PasswordLockedConfig, split, seed: int) -> Pla
     data = with_copies(base, [f"{cfg.password} {t}" for t in base.texts], "password")
     rows = np.asarray(split.strong_train)
     if cfg.locked == "weak":  # the weak supervisor, on the base texts: its answers on the suspect's training rows
-        weak = ctx.train_stage("weak", ctx.learner(ctx.cfg.weak.model), ctx.cfg.weak.train, split.weak_train,
-                               ctx.gold_targets(), rows, seed)
-        locked = weak.arrays()["test_probs"].argmax(-1)
+        locked = weak_answers(ctx, split, rows, seed)
     else:
         locked = np.zeros(len(rows), dtype=np.int64)
     targets = one_hot(data.labels, n_classes)
