@@ -61,6 +61,26 @@ def test_every_protocol_reports_accuracy_interval_and_transfer(finished):
     assert s["student_acc"] == s["debate_student_acc"]
     assert 0 <= s["debate_honest_win_rate"] <= 1 and 0 <= s["debate_order_consistency"] <= 1
     assert "consultancy_acc_honest_consultant" in s and "critique_detection_rate" in s
+    # the sandwich: the debaters' model alone, on the whole passage, beside every scheme's judge (paired on the pool)
+    assert 0 <= s["model_judge_acc_lo"] <= s["model_judge_acc"] <= s["model_judge_acc_hi"] <= 1
+    for p in ALL:
+        assert s[f"{p}_minus_model"] == pytest.approx(s[f"{p}_judge_acc"] - s["model_judge_acc"])
+        assert s[f"{p}_minus_model_lo"] <= s[f"{p}_minus_model"] <= s[f"{p}_minus_model_hi"]
+
+
+def test_the_model_alone_reads_the_whole_passage_as_the_debaters_model(finished):
+    _, run_dir, _ = finished
+    rows = lines(run_dir / "transcripts" / "direct_passage-model-seed0.jsonl")
+    assert len(rows) == 6 and all(r["judge_reads"] == [f"Review: {r['passage']}"] * 2 for r in rows)
+
+
+def test_model_alone_names_a_role_of_a_scheme_that_runs():
+    with pytest.raises(ConfigError, match=r"model_alone='debate.judge'.*roles: consultancy.consultant"):
+        load_config(CONFIG, ["assisted_judging.model_alone=debate.judge"])
+    chosen = load_config(CONFIG, ["assisted_judging.model_alone=critique.critic"]).protocol.model_lm()
+    assert chosen[0] == "critique.critic" and chosen[1].model == "smollm2-135m"
+    assert load_config(CONFIG, ["assisted_judging.model_alone=none"]).protocol.model_lm() is None
+    assert load_config(CONFIG, []).protocol.model_lm()[0] == "debate.debater"  # auto: the headline's role
 
 
 def test_transcripts_keep_both_orders_and_mark_quotes(finished):

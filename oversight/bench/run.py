@@ -27,7 +27,7 @@ from oversight.bench.pipeline import format_pipeline, pipeline_bench
 from oversight.bench.probe import probe_sweep, sweep_flops_ratio
 from oversight.bench.profile import profile_ours
 from oversight.bench.report import format_profile, format_table, summarize
-from oversight.bench.task import BenchConfig, Task, bf16_arms, fresh_model, load_task
+from oversight.bench.task import BenchConfig, Task, bf16_arms, fresh_model, load_task, rotated
 from oversight.training.batching import length_grouped_order, sorted_order
 from oversight.training.device import configure_matmul, pick_device
 
@@ -53,12 +53,6 @@ def padding_report(cfg: BenchConfig, task: Task) -> dict:
             "max_length_full_pool": 1.0 - lengths.mean() / cfg.max_length, "n_texts": len(task.tokens.ids),
             "label_token_budget": label_waste(sorted_order(label_lengths, cfg.eval_batch_size)),
             "label_plain_sorted": label_waste(plain_sorted)}
-
-
-def rotated(arms: dict, rep: int) -> list[str]:
-    """The arms' names, rotated by one each repetition so none always runs first."""
-    names = list(arms)
-    return names[rep % len(names) :] + names[: rep % len(names)]
 
 
 def measure_matmul(samples: dict[str, list[float]], device: torch.device) -> None:

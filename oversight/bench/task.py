@@ -105,6 +105,12 @@ def bf16_arms(cfg: BenchConfig, device: torch.device) -> bool:
     return cfg.cpu_bf16 and device.type == "cpu" and native_bf16(device)
 
 
+def rotated(arms: dict, rep: int) -> list[str]:
+    """The arms' names, rotated by one each repetition so none always runs first."""
+    names = list(arms)
+    return names[rep % len(names) :] + names[: rep % len(names)]
+
+
 def fresh_model(task: Task, device: torch.device) -> torch.nn.Module:
     """A copy of the initial weights, so every arm starts from the same point."""
     return copy.deepcopy(task.base_model).to(device)

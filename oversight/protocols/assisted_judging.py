@@ -12,19 +12,29 @@ supervisor of that student, the same number `w2s.supervision: p` reports), stude
 ceiling_acc on the same items, pgr the gap the student closes. Per protocol p: p_judge_acc on the
 pool (with 95% bootstrap bounds p_judge_acc_lo/hi), p_parse_failure_rate, its own extras, and for
 transferred ones p_judge_test_acc, p_student_acc (test items), p_student_full_test_acc and p_pgr.
+
+The table is also Bowman et al.'s (2022) sandwich: the judge alone (`direct`, the non-expert),
+the strong model alone (`model`: the role named by `model_alone`, e.g. the debater's model,
+answering from the whole passage with the judge's verdict scoring), the judge assisted by each
+scheme, and the expert (gold labels, 1.000 by construction). p_minus_model is the assisted judge's
+accuracy minus the model's on the same pool items, with a paired bootstrap interval: a scheme
+passes the sandwich test where the assisted judge beats the model alone as well as the judge alone.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from oversight.errors import ConfigError
 from oversight.headline import SeedResult
-from oversight.judging.base import SCHEMES, SchemeConfig
+from oversight.judging.base import SCHEMES, SchemeConfig, roles_of
 from oversight.judging.config import JudgeSetup
-from oversight.metrics import accuracy
+from oversight.judging.lm import LMConfig
+from oversight.metrics import accuracy, bootstrap_ci
 from oversight.protocols.base import register_protocol
 from oversight.protocols.w2s import judge_on_test, judged_headline, student_training
 from oversight.tables import render
@@ -43,6 +53,7 @@ class AssistedJudgingConfig(JudgeSetup):
     headline: str = "debate"  # the transferred scheme reported as student_acc / pgr
     student: TrainConfig = field(default_factory=lambda: student_training("xent"))  # students' training on judged labels; unset fields follow strong.train
     hard_labels: bool = True  # students learn the judge's verdicts (argmax), not its uncalibrated probabilities
+    model_alone: str = "auto"  # the sandwich's "model" row: <scheme>.<role> whose model answers alone from the whole passage; auto = the headline's (else the first) scheme's first role; none = no row
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -54,6 +65,22 @@ class AssistedJudgingConfig(JudgeSetup):
             raise ConfigError("assisted_judging.schemes must include direct (the judge alone is the floor)")
         if not set(self.transfer) <= set(names) or (self.transfer and self.headline not in self.transfer):
             raise ConfigError("assisted_judging.transfer must be schemes that run, and include headline")
+        if self.model_alone not in ("auto", "none"):
+            scheme, _, role = self.model_alone.partition(".")
+            if scheme not in names or role not in roles_of(self.scheme(scheme)):
+                raise ConfigError(f"assisted_judging.model_alone={self.model_alone!r}: name <scheme>.<role> of a scheme that runs "
+                                  f"(roles: {', '.join(f'{s.name}.{r}' for s in self.schemes for r in roles_of(s)) or 'none'}), auto or none")
+
+    def model_lm(self) -> tuple[str, LMConfig] | None:
+        """(which role, its model) for the sandwich's model-alone row, or None for no row."""
+        if self.model_alone == "none":
+            return None
+        if self.model_alone != "auto":
+            scheme, _, role = self.model_alone.partition(".")
+            return self.model_alone, roles_of(self.scheme(scheme))[role]
+        ordered = sorted(self.schemes, key=lambda s: s.name != self.headline)  # the headline's roles first
+        found = [(f"{s.name}.{r}", lm) for s in ordered for r, lm in roles_of(s).items()]
+        return found[0] if found else None
 
     def scheme(self, name: str) -> SchemeConfig:
         return next(s for s in self.schemes if s.name == name)
@@ -73,6 +100,7 @@ def run_assisted_judging(ctx: Context, seed: int) -> SeedResult:
         name = scheme.name
         judged[name] = run_judging(ctx, scheme, cfg, split.strong_train, seed, judge_train=split.weak_train)
         metrics.update({f"{name}_{k}": v for k, v in judged[name].metrics.items()})
+    metrics.update(model_alone(ctx, cfg, judged, split, seed))
     on_test = {name: judge_on_test(ctx, cfg.scheme(name), cfg, split, seed) for name in dict.fromkeys(["direct", *cfg.transfer])}
     metrics.update({f"{name}_judge_test_acc": judged_test.metrics["judge_acc"] for name, (_, judged_test) in on_test.items()})
     headlines = {}
@@ -87,16 +115,43 @@ def run_assisted_judging(ctx: Context, seed: int) -> SeedResult:
             metrics[f"{name}_student_acc"] = float(h.student.mean())  # on the judged test items, like its judge
             metrics[f"{name}_student_full_test_acc"] = accuracy(student.arrays()["test_probs"], test_labels)
             metrics[f"{name}_pgr"] = seed_pgr(h.weak, h.student, h.ceiling, h.test_ids, seed=seed)
-    print(scheme_table({k: {"mean": v} for k, v in metrics.items()}, [s.name for s in cfg.schemes], f"seed {seed}"), flush=True)
+    rows = [s.name for s in cfg.schemes] + (["model"] if "model_judge_acc" in metrics else [])
+    print(scheme_table({k: {"mean": v} for k, v in metrics.items()}, rows, f"seed {seed}"), flush=True)
     return SeedResult(metrics, headlines.get(cfg.headline))
 
 
-COLUMNS = [("judge_acc", "pool acc"), ("judge_acc_lo", "lo"), ("judge_acc_hi", "hi"), ("judge_test_acc", "test acc"),
+def model_alone(ctx: Context, cfg: AssistedJudgingConfig, judged: dict, split, seed: int) -> dict[str, float]:
+    """The sandwich's model row: the strong role's model answers every pool item from the whole
+    passage, scored as the judge scores (verdict, both orders, calibration); each scheme's assisted
+    judge minus it, paired over the same items. Adds `judged["model"]`."""
+    from oversight.judging.run import run_judging
+
+    chosen = cfg.model_lm()
+    if chosen is None:
+        return {}
+    role, lm = chosen
+    setup = replace(cfg, judge=replace(cfg.judge, kind="lm", lm=lm))
+    judged["model"] = run_judging(ctx, SCHEMES.config("direct_passage"), setup, split.strong_train, seed, tag="-model")
+    print(f"sandwich: the model alone is {role} ({lm.model}) reading the whole passage", flush=True)
+    gold = ctx.dataset.labels[split.strong_train]
+    right = {name: (j.probs.argmax(-1) == gold).astype(np.float64) for name, j in judged.items()}
+    out = {f"model_{k}": v for k, v in judged["model"].metrics.items()}
+    for name in judged:
+        if name != "model":
+            lo, hi = bootstrap_ci(right[name] - right["model"], cfg.bootstrap, seed)
+            out |= {f"{name}_minus_model": float((right[name] - right["model"]).mean()),
+                    f"{name}_minus_model_lo": lo, f"{name}_minus_model_hi": hi}
+    return out
+
+
+COLUMNS = [("judge_acc", "pool acc"), ("judge_acc_lo", "lo"), ("judge_acc_hi", "hi"), ("minus_model", "- model"),
+           ("minus_model_lo", "lo"), ("minus_model_hi", "hi"), ("judge_test_acc", "test acc"),
            ("honest_win_rate", "honest win"), ("parse_failure_rate", "unparsed"), ("student_acc", "student"), ("pgr", "PGR")]
 
 
 def scheme_table(summary: dict[str, dict], schemes: list[str] | None = None, title: str = "") -> str:
-    """One row per judging scheme: judge accuracy and interval, honest win rate, parse failures, transfer."""
+    """One row per judging scheme (and `model`, the strong model alone): judge accuracy and interval,
+    minus the model alone (paired), honest win rate, parse failures, transfer. Expert = gold labels."""
     if schemes is None:  # the order they ran in: the summary keeps the per-seed metrics' order
         schemes = [key.removesuffix("_judge_acc") for key in summary if key.endswith("_judge_acc")]
     def cell(value) -> str:
@@ -104,4 +159,4 @@ def scheme_table(summary: dict[str, dict], schemes: list[str] | None = None, tit
 
     rows = [[p, *(cell(summary.get(f"{p}_{key}", {}).get("mean", math.nan)) for key, _ in COLUMNS)] for p in schemes]
     table = render(["scheme", *(label for _, label in COLUMNS)], rows, numeric_from=1)
-    return f"judging schemes{' — ' + title if title else ''}\n{table}"
+    return f"judging schemes{' — ' + title if title else ''} (the sandwich: direct = judge alone, model = strong model alone, expert = gold)\n{table}"
