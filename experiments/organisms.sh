@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 time oversight run organisms_backdoor out_dir=runs/organisms "$@"
 time oversight run organisms_sandbagging out_dir=runs/organisms "$@"
+time oversight run organisms_sandbagging organisms.organism.imitate=weak out_dir=runs/organisms "$@"
 time oversight run organisms_password out_dir=runs/organisms "$@"
 time oversight run organisms_password organisms.organism.locked=constant out_dir=runs/organisms "$@"

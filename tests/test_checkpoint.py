@@ -80,3 +80,24 @@ def test_a_bad_checkpoint_is_discarded_and_leaves_the_model_untouched(saved, fau
     assert out.count("\n") == 1 and "discarded" in out and message in out and "training restarts" in out
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert not ckpt.path.exists() and not ckpt.sidecar.exists()  # gone, so the next attempt starts clean
+
+
+def test_kept_weights_are_overwritten_in_place_and_never_alias_the_model():
+    """Model selection keeps one copy of the best weights: a better evaluation overwrites the
+    earlier copy's buffers instead of allocating a second one, and the copy never shares storage
+    with the model (training on must not move the kept weights)."""
+    from oversight.training.checkpoint import trainable_state
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    first = trainable_state(model)
+    buffers = {k: v.data_ptr() for k, v in first.items()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    again = trainable_state(model, into=first)
+    assert again is first and {k: v.data_ptr() for k, v in again.items()} == buffers
+    assert all(torch.equal(again[k], v) for k, v in model.state_dict().items())
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(0.0)
+    assert all(v.abs().sum() > 0 for v in again.values())

@@ -46,7 +46,14 @@ class TrainState:
                 "kept_first_eval": select != "none" and self.best_step == self.first_eval_step < self.step}
 
 
-def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+def trainable_state(model: torch.nn.Module, into: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """A copy of the weights training changes (and the head). `into`, an earlier copy, is overwritten
+    in place, so model selection holds one copy of the kept weights, never an old and a new one."""
+    if into is not None:
+        current = model.state_dict()
+        for k, v in into.items():
+            v.copy_(current[k].detach())
+        return into
     names = {n for n, p in model.named_parameters() if p.requires_grad}
     return {k: v.detach().clone() for k, v in model.state_dict().items() if k in names or "head" in k}
 

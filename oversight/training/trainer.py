@@ -272,7 +272,7 @@ def evaluate_and_select(model, source, val_idx, targets, cfg: TrainConfig, devic
     score = selection_score(cfg.select, scores)
     if math.isfinite(score) and score > state.best_score + 1e-6:
         state.best_score, state.best_step, state.bad_evals = score, state.step, 0
-        return trainable_state(model)
+        return trainable_state(model, into=best)
     state.bad_evals += 1
     return best
 
