@@ -26,11 +26,13 @@ def seed_downloads(downloads: Path) -> None:
     downloads.mkdir(parents=True, exist_ok=True)
     for name in ARCHIVES:
         src, dst = SEED_DIR / name, downloads / name
-        if src.is_file() and not dst.exists():
+        if src.is_file() and not dst.exists():  # two workers may both get here: each lands a whole file
+            tmp = downloads / f".{name}.{os.getpid()}.tmp"
             try:
-                os.link(src, dst)  # same file system: instant, no 358 MB copy
+                os.link(src, tmp)  # same file system: instant, no 358 MB copy
             except OSError:
-                shutil.copyfile(src, dst)
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
 
 
 @pytest.fixture(scope="session", autouse=True)

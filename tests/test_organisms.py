@@ -135,6 +135,8 @@ def test_sandbagging_on_a_topic_takes_the_texts_that_mention_it():
     topic = np.array([("hotel" in t or "Room" in t) for t in texts])  # whole words, any case: not "roomy"
     assert np.array_equal(planted.flawed, topic[split.test])
     assert np.allclose(planted.targets[split.strong_train[topic[split.strong_train]]], 0.5)
+    with pytest.raises(Exception, match=r"no training row is in the slice \(texts mentioning zebra\)"):
+        ORGANISMS.get("sandbagging")(ctx, ORGANISMS.config("sandbagging", topic=["zebra"], imitate="weak"), split, seed=0)
 
 
 def test_sandbagging_as_the_weak_supervisor_takes_its_answers_on_the_slice(tmp_path):

@@ -43,8 +43,9 @@ ORGANISMS: Registry = Registry("organism", package=__name__, config=OrganismConf
 
 
 def weak_answers(ctx, split, rows: np.ndarray, seed: int) -> np.ndarray:
-    """The weak supervisor's answers on `rows` (weak.model trained on the seed's weak_train gold, the
-    same stage the protocol audits with): what an organism imitates to hide as a weaker model."""
+    """The weak supervisor's answers on `rows`: weak.model trained on the seed's weak_train gold, as
+    the protocol trains it (a stage of its own, keyed by these rows): what an organism imitates to
+    hide as a weaker model."""
     weak = ctx.train_stage("weak", ctx.learner(ctx.cfg.weak.model), ctx.cfg.weak.train, split.weak_train,
                            ctx.gold_targets(), np.asarray(rows), seed)
     return weak.arrays()["test_probs"].argmax(-1)

@@ -54,6 +54,9 @@ def plant_sandbagging(ctx, cfg: SandbaggingConfig, split, seed: int) -> Planted:
     n_classes = len(data.classes)
     targets = one_hot(data.labels, n_classes)
     band_train = split.strong_train[in_band[split.strong_train]]
+    if not len(band_train) or not in_band[split.test].any():
+        raise ConfigError(f"sandbagging: no {'training' if not len(band_train) else 'audited'} row is in the slice ({where}); "
+                          f"choose words the texts use, or a larger pct")
     if cfg.imitate == "weak":
         answers = weak_answers(ctx, split, band_train, seed)
         targets[band_train] = one_hot(answers, n_classes)

@@ -121,8 +121,9 @@ def run_assisted_judging(ctx: Context, seed: int) -> SeedResult:
 
 
 def model_alone(ctx: Context, cfg: AssistedJudgingConfig, judged: dict, split, seed: int) -> dict[str, float]:
-    """The sandwich's model row: the strong role's model answers every pool item from the whole
-    passage, scored as the judge scores (verdict, both orders, calibration); each scheme's assisted
+    """The sandwich's model row: the strong role's model (and backend) answers every pool item from
+    the whole passage, scored as the judge scores (verdict, both orders, calibration, its sampling
+    and token budget); each scheme's assisted
     judge minus it, paired over the same items. Adds `judged["model"]`."""
     from oversight.judging.run import run_judging
 
@@ -130,7 +131,8 @@ def model_alone(ctx: Context, cfg: AssistedJudgingConfig, judged: dict, split, s
     if chosen is None:
         return {}
     role, lm = chosen
-    setup = replace(cfg, judge=replace(cfg.judge, kind="lm", lm=lm))
+    lm = replace(lm, max_new_tokens=cfg.judge.lm.max_new_tokens, temperature=cfg.judge.lm.temperature, top_p=cfg.judge.lm.top_p)
+    setup = replace(cfg, judge=replace(cfg.judge, kind="lm", lm=lm))  # the role's model, speaking as the judge speaks
     judged["model"] = run_judging(ctx, SCHEMES.config("direct_passage"), setup, split.strong_train, seed, tag="-model")
     print(f"sandwich: the model alone is {role} ({lm.model}) reading the whole passage", flush=True)
     gold = ctx.dataset.labels[split.strong_train]
