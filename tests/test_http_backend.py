@@ -66,9 +66,10 @@ def test_roles_run_over_http_and_a_rerun_makes_no_calls(server, tmp_path):
     assert len(transcript) == 6 and all(len(r["turns"]) == 1 and all(t.strip() for t in r["turns"][0]) for r in transcript)
     assert all(np.allclose(np.sum(r["order_probs"], axis=1), 1) for r in transcript)
     used = usage(tmp_path / "a")
-    # debate: 2 sides × 1 round on the 6 pool and 4 test items; the judge: 2 orders × the same 10 items, alone and after debate
+    # debate: 2 sides × 1 round on the 6 pool and 4 test items; the judge: 2 orders × the same 10 items, alone and after
+    # debate; the sandwich's model alone (the debaters' model on their server, scored as a judge): 2 orders × the 6 pool items
     assert used["debater_calls"] == 2 * (6 + 4) and used["debater_completion_tokens"] > 0
-    assert used["judge_calls"] == 2 * 2 * (6 + 4) and used["judge_completion_tokens"] > 0
+    assert used["judge_calls"] == 2 * 2 * (6 + 4) + 2 * 6 and used["judge_completion_tokens"] > 0
     assert server.served() - before == used["debater_calls"] + used["judge_calls"]  # every call the server answered, counted once
 
     assert used["debater_cached"] == used["judge_cached"] == 0
@@ -84,7 +85,7 @@ def test_roles_run_over_http_and_a_rerun_makes_no_calls(server, tmp_path):
     assert server.served() == served  # a fresh store recomputes every stage, answered from the shared response cache
     assert "answered from the response cache" in elsewhere.stdout
     fresh = usage(tmp_path / "b")
-    assert fresh["debater_calls"] == fresh["judge_calls"] == 0 and (fresh["debater_cached"], fresh["judge_cached"]) == (20, 40)
+    assert fresh["debater_calls"] == fresh["judge_calls"] == 0 and (fresh["debater_cached"], fresh["judge_cached"]) == (20, 52)
     assert json.loads(next((tmp_path / "b").glob("*/results.json")).read_text())["summary"] == results["summary"]
 
 
