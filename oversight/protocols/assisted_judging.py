@@ -65,22 +65,21 @@ class AssistedJudgingConfig(JudgeSetup):
             raise ConfigError("assisted_judging.schemes must include direct (the judge alone is the floor)")
         if not set(self.transfer) <= set(names) or (self.transfer and self.headline not in self.transfer):
             raise ConfigError("assisted_judging.transfer must be schemes that run, and include headline")
-        if self.model_alone not in ("auto", "none"):
-            scheme, _, role = self.model_alone.partition(".")
-            if scheme not in names or role not in roles_of(self.scheme(scheme)):
-                raise ConfigError(f"assisted_judging.model_alone={self.model_alone!r}: name <scheme>.<role> of a scheme that runs "
-                                  f"(roles: {', '.join(f'{s.name}.{r}' for s in self.schemes for r in roles_of(s)) or 'none'}), auto or none")
+        if self.model_alone not in ("auto", "none") and self.model_lm() is None:
+            raise ConfigError(f"assisted_judging.model_alone={self.model_alone!r}: name <scheme>.<role> of a scheme that runs "
+                              f"(roles: {', '.join(self._roles()) or 'none'}), auto or none")
+
+    def _roles(self) -> dict[str, LMConfig]:
+        """Every strong role of the schemes that run, as `<scheme>.<role>`, in the schemes' order."""
+        return {f"{s.name}.{r}": lm for s in self.schemes for r, lm in roles_of(s).items()}
 
     def model_lm(self) -> tuple[str, LMConfig] | None:
         """(which role, its model) for the sandwich's model-alone row, or None for no row."""
-        if self.model_alone == "none":
-            return None
+        roles = self._roles()
         if self.model_alone != "auto":
-            scheme, _, role = self.model_alone.partition(".")
-            return self.model_alone, roles_of(self.scheme(scheme))[role]
-        ordered = sorted(self.schemes, key=lambda s: s.name != self.headline)  # the headline's roles first
-        found = [(f"{s.name}.{r}", lm) for s in ordered for r, lm in roles_of(s).items()]
-        return found[0] if found else None
+            return (self.model_alone, roles[self.model_alone]) if self.model_alone in roles else None
+        ordered = sorted(roles, key=lambda name: not name.startswith(self.headline + "."))  # the headline's roles first
+        return (ordered[0], roles[ordered[0]]) if ordered else None
 
     def scheme(self, name: str) -> SchemeConfig:
         return next(s for s in self.schemes if s.name == name)
@@ -123,8 +122,8 @@ def run_assisted_judging(ctx: Context, seed: int) -> SeedResult:
 def model_alone(ctx: Context, cfg: AssistedJudgingConfig, judged: dict, split, seed: int) -> dict[str, float]:
     """The sandwich's model row: the strong role's model (and backend) answers every pool item from
     the whole passage, scored as the judge scores (verdict, both orders, calibration, its sampling
-    and token budget); each scheme's assisted
-    judge minus it, paired over the same items. Adds `judged["model"]`."""
+    and token budget); each scheme's assisted judge minus it, paired over the same items. Adds
+    `judged["model"]`."""
     from oversight.judging.run import run_judging
 
     chosen = cfg.model_lm()
@@ -140,9 +139,9 @@ def model_alone(ctx: Context, cfg: AssistedJudgingConfig, judged: dict, split, s
     out = {f"model_{k}": v for k, v in judged["model"].metrics.items()}
     for name in judged:
         if name != "model":
-            lo, hi = bootstrap_ci(right[name] - right["model"], cfg.bootstrap, seed)
-            out |= {f"{name}_minus_model": float((right[name] - right["model"]).mean()),
-                    f"{name}_minus_model_lo": lo, f"{name}_minus_model_hi": hi}
+            diff = right[name] - right["model"]
+            lo, hi = bootstrap_ci(diff, cfg.bootstrap, seed)
+            out |= {f"{name}_minus_model": float(diff.mean()), f"{name}_minus_model_lo": lo, f"{name}_minus_model_hi": hi}
     return out
 
 
