@@ -38,11 +38,14 @@ if ! munge -n >/dev/null 2>&1 </dev/null; then
   for _ in $(seq 50); do munge -n >/dev/null 2>&1 </dev/null && break; sleep 0.1; done
 fi
 
+changed=0
 if [[ ! -f $CONF ]] || grep -q "$MARK" $CONF; then
-  CPUS=$(nproc)
+  # GNU nproc honours OMP_NUM_THREADS (a test worker or job step limited to one thread would make a
+  # 1-CPU node); the node holds every core this machine lets us use.
+  CPUS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
   MEM=$(( $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) * 9 / 10 ))  # leave the OS some room
   mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
-  cat > $CONF <<EOF
+  cat > $CONF.new <<EOF
 $MARK
 ClusterName=localcluster
 SlurmctldHost=localhost
@@ -69,6 +72,13 @@ JobRequeue=1
 NodeName=localhost CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+  if cmp -s $CONF.new $CONF; then rm $CONF.new; else mv $CONF.new $CONF; changed=1; fi
+fi
+
+daemons() { pgrep -x slurmctld || true; pgrep -x slurmd || true; }
+if (( changed )) && [[ -n $(daemons) ]]; then  # running on an older config: restart on the new one
+  kill $(daemons)
+  for _ in $(seq 100); do [[ -z $(daemons) ]] && break; sleep 0.1; done
 fi
 
 if ! scontrol ping 2>/dev/null | grep -q UP; then

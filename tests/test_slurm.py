@@ -133,11 +133,24 @@ def test_requests_are_fitted_to_the_cluster_or_warned_about(slurm_cluster, tmp_p
     fitted = oversight(*args, f"slurm.folder={tmp_path / 'fitted'}", "--launcher", "slurm", "--wait", timeout=300)
     assert f"slurm: cpus_per_task 4 -> {cpus} (the default does not fit partition" in fitted.stdout
     assert "student_acc" in fitted.stdout
-    too_big = oversight(*args, "name=too_big", f"slurm.folder={tmp_path / 'too_big'}", f"slurm.cpus_per_task={cpus * 4}",
+    explicit = cpus * 4 + 1  # never the default 4, which would count as left at its default and shrink
+    too_big = oversight(*args, "name=too_big", f"slurm.folder={tmp_path / 'too_big'}", f"slurm.cpus_per_task={explicit}",
                         "--launcher", "slurm", timeout=120)
     job_id = too_big.stdout.split("submitted job ")[1].split()[0]
     subprocess.run(["scancel", job_id], check=True)
-    assert "warning: slurm: no node of partition" in too_big.stdout and f"1 x {cpus * 4} CPUs" in too_big.stdout
+    assert "warning: slurm: no node of partition" in too_big.stdout and f"1 x {explicit} CPUs" in too_big.stdout
+
+
+def test_the_local_cluster_node_holds_every_core_even_from_a_one_thread_worker(slurm_cluster):
+    """`nproc` honours OMP_NUM_THREADS, which test workers set to 1: the node must still get every core
+    (it once got 1, and two-process jobs pended until their timeout)."""
+    if "written by oversight" not in Path("/etc/slurm/slurm.conf").read_text():
+        pytest.skip("this machine's slurm.conf was not written by slurm/local_cluster.sh")
+    started = subprocess.run(["bash", str(ROOT / "slurm" / "local_cluster.sh")], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert started.returncode == 0, started.stderr
+    cpus = int(subprocess.run(["sinfo", "-h", "-N", "-o", "%c"], capture_output=True, text=True, check=True).stdout.split()[0])
+    assert cpus == len(os.sched_getaffinity(0))
 
 
 def test_sinfo_lines_parse_into_node_sizes():
