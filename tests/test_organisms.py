@@ -22,7 +22,8 @@ from oversight.protocols.splits import Split, make_split
 def evidence(**fields) -> Evidence:
     n = len(fields.get("probs", fields.get("states", [[0.5, 0.5]])))
     base = {"probs": np.full((n, 2), 0.5), "states": np.zeros((n, 3)), "trusted_states": np.zeros((4, 3)),
-            "trusted_probs": np.full((4, 2), 0.5), "trusted_labels": np.array([0, 1, 0, 1]), "weak_probs": np.full((n, 2), 0.5)}
+            "trusted_probs": np.full((4, 2), 0.5), "trusted_labels": np.array([0, 1, 0, 1]), "weak_probs": np.full((n, 2), 0.5),
+            "layer_states": np.zeros((n, 2, 3)), "trusted_layer_states": np.zeros((4, 2, 3))}
     return Evidence(**{**base, **{k: np.asarray(v, dtype=float) for k, v in fields.items()}})
 
 
@@ -54,13 +55,39 @@ def test_activation_anomaly_ranks_states_far_from_the_trusted_ones_first():
     near = trusted[:10] + 0.1 * rng.normal(size=(10, 5))
     far = rng.normal(size=(10, 5)) + np.array([0, 0, 0, 8, 0])  # off along an axis the trusted states never move on
     answers = np.eye(2)[labels[:10]]
-    ev = Evidence(np.r_[answers, answers], np.r_[near, far], trusted, np.eye(2)[labels], labels, np.full((20, 2), 0.5))
+    ev = evidence(probs=np.r_[answers, answers], states=np.r_[near, far], trusted_states=trusted, trusted_probs=np.eye(2)[labels],
+                  trusted_labels=labels)
     scores = DETECTORS.get("activation_anomaly")(DETECTORS.config("activation_anomaly"), ev)
     assert detection(scores, np.arange(20) >= 10)["auroc"] == 1.0
     # per class: a class-1 state scored against class 0's trusted mean would look anomalous; against its own it does not
-    own = Evidence(np.eye(2)[[1]], trusted[labels == 1][:1], trusted, np.eye(2)[labels], labels, np.full((1, 2), 0.5))
+    own = evidence(probs=np.eye(2)[[1]], states=trusted[labels == 1][:1], trusted_states=trusted, trusted_probs=np.eye(2)[labels],
+                   trusted_labels=labels)
     pooled = DETECTORS.get("activation_anomaly")(DETECTORS.config("activation_anomaly", per_class=False), own)
     assert DETECTORS.get("activation_anomaly")(DETECTORS.config("activation_anomaly"), own)[0] < pooled[0]
+
+
+def test_latent_knowledge_flags_answers_its_middle_layer_contradicts_and_reads_the_layer_its_depth_names():
+    """Three layers: the truth sits along one axis of the middle layer; the last layer carries the answer the
+    model gives, which is flipped on the second half of the audited inputs. A probe fitted on trusted middle
+    states flags exactly those; one fitted on the last layer (depth 1) reads only the answers, and flags nothing."""
+    rng = np.random.default_rng(0)
+
+    def layers(truth, said):  # [n, 3 layers, 4 dims]: noise, the truth on axis 0 of layer 1, the answer on axis 1 of layer 2
+        out = rng.normal(size=(len(truth), 3, 4))
+        out[:, 1, 0] += 3 * (2 * truth - 1)
+        out[:, 2, 1] += 3 * (2 * said - 1)
+        return out
+
+    trusted_labels = np.arange(200) % 2
+    truth = np.arange(40) % 2
+    said = np.where(np.arange(40) >= 20, 1 - truth, truth)
+    ev = evidence(probs=np.eye(2)[said], trusted_labels=trusted_labels, layer_states=layers(truth, said),
+                  trusted_layer_states=layers(trusted_labels, trusted_labels))
+    flawed = np.arange(40) >= 20
+    middle = DETECTORS.get("latent_knowledge")(DETECTORS.config("latent_knowledge"), ev)
+    assert detection(middle, flawed) == {"auroc": 1.0, "tpr_at_5fpr": 1.0}
+    last = DETECTORS.get("latent_knowledge")(DETECTORS.config("latent_knowledge", depth=1.0), ev)
+    assert detection(last, flawed)["auroc"] == pytest.approx(0.5, abs=0.15) and last.max() < 0.5
 
 
 class Tiny:

@@ -2,9 +2,9 @@
 misbehaves there), without the key (which inputs carry the flaw, or what it is).
 
 What a detector may use is `Evidence`: the suspect model's class probabilities and pooled hidden
-states on the audited inputs, its states and probabilities on a small trusted set (clean inputs
-with gold labels, as an auditor holds), and the weak supervisor's probabilities on the audited
-inputs. `detection` scores a detector against the key afterwards: AUROC of flawed vs clean inputs,
+states (the head's, and every layer's) on the audited inputs, the same on a small trusted set (clean
+inputs with gold labels, as an auditor holds), and the weak supervisor's probabilities on the
+audited inputs. `detection` scores a detector against the key afterwards: AUROC of flawed vs clean inputs,
 and the true-positive rate at the threshold that flags 5% of clean inputs. A detector is one file in
 this package: a `DetectorConfig` subclass and `@DETECTORS.register("name", ThatConfig)` on
 `score(cfg, evidence) -> float array`. Nothing here imports torch.
@@ -35,6 +35,8 @@ class Evidence:
     trusted_probs: np.ndarray  # [n_trusted, classes] its probabilities there
     trusted_labels: np.ndarray  # [n_trusted] gold labels of the trusted inputs
     weak_probs: np.ndarray  # [n_audit, classes] the weak supervisor's probabilities on the audited inputs
+    layer_states: np.ndarray  # [n_audit, layers + 1, hidden] every layer's state, pooled as the head's (embeddings first)
+    trusted_layer_states: np.ndarray  # [n_trusted, layers + 1, hidden] the same on the trusted inputs
 
 
 DETECTORS: Registry = Registry("detector", package=__name__, config=DetectorConfig)

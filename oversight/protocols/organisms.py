@@ -158,19 +158,22 @@ def _split_accuracy(role: str, probs: np.ndarray, labels: np.ndarray, flawed: np
 def _evidence(sub: Context, stage: StageResult, learner, train_cfg: TrainConfig, planted: Planted, trusted: np.ndarray,
               weak_probs: np.ndarray, seed: int) -> Evidence:
     """What the detectors see of one trained model: its answers and pooled states (a cached stage)."""
-    spec = {"model_stage": stage.key, "audit_idx": digest(planted.audit_idx), "trusted": digest(trusted), "data": sub.fingerprint}
+    spec = {"model_stage": stage.key, "audit_idx": digest(planted.audit_idx), "trusted": digest(trusted), "data": sub.fingerprint,
+            "layers": "head+every"}
 
     def compute(workdir):
         start = time.time()
         model = learner.load(stage.path / "model.pt", planted.train_idx, seed)
         arrays = {"states": learner.states(model, planted.audit_idx, train_cfg),
                   "trusted_states": learner.states(model, trusted, train_cfg),
-                  "trusted_probs": learner.predict(model, trusted, train_cfg, desc="trusted")}
+                  "trusted_probs": learner.predict(model, trusted, train_cfg, desc="trusted"),
+                  "layer_states": learner.states(model, planted.audit_idx, train_cfg, every_layer=True),
+                  "trusted_layer_states": learner.states(model, trusted, train_cfg, every_layer=True)}
         return {"seconds": time.time() - start, "seed": seed}, arrays
 
     arrays = sub.run_stage("evidence", spec, compute, seed).arrays()
     return Evidence(stage.arrays()["test_probs"], arrays["states"], arrays["trusted_states"], arrays["trusted_probs"],
-                    sub.dataset.labels[trusted], weak_probs)
+                    sub.dataset.labels[trusted], weak_probs, arrays["layer_states"], arrays["trusted_layer_states"])
 
 
 DETECTION_COLUMNS = ["detector", "AUROC", "TPR@5%FPR", "control AUROC", "control TPR@5%FPR"]

@@ -95,6 +95,11 @@ class TextClassifier(nn.Module):
         states = backbone_states(self.backbone, {"input_ids": input_ids, "attention_mask": attention_mask}, self.layer)
         return pool(states, attention_mask, self.pooling)
 
+    def layer_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Every layer's state pooled the same way (the embeddings first, the last layer last), [B, L+1, H]."""
+        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True).hidden_states
+        return torch.stack([pool(h, attention_mask, self.pooling) for h in hidden], 1)
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         pooled = self.features(input_ids, attention_mask)
         return self.head(self.dropout(pooled.to(self.head.weight.dtype)))

@@ -125,14 +125,16 @@ class Learner:
         return predict(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size,
                        self.ws.device, train_cfg.autocasts(self.ws.device), desc=desc)
 
-    def states(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig) -> np.ndarray:
-        """The pooled hidden states its head reads at `indices`: a probe's frozen features, or the fine-tuned model's."""
+    def states(self, model: torch.nn.Module, indices: np.ndarray, train_cfg: TrainConfig, every_layer: bool = False) -> np.ndarray:
+        """The pooled hidden states its head reads at `indices`: a probe's frozen features, or the fine-tuned
+        model's; with `every_layer`, [n, layers + 1, hidden] (a probe has its one feature layer)."""
         if self.cfg.mode == "probe":
-            return self.features(indices)
+            features = self.features(indices)
+            return features[:, None] if every_layer else features
         from oversight.training.states import pooled_states
 
         return pooled_states(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size, self.ws.device,
-                             train_cfg.autocasts(self.ws.device))
+                             train_cfg.autocasts(self.ws.device), every_layer=every_layer)
 
     def save(self, model: torch.nn.Module, path: Path) -> None:
         """Every rank calls it (a sharded model's weights are gathered whole); rank 0 writes."""
