@@ -155,7 +155,8 @@ def numeric_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
 
 
 def log_table(title: str, runs: list[RunSummary], out: Path) -> None:
-    """One wandb run per sweep holding the numeric table (resumed, so a rerun updates it, not adds one)."""
+    """One wandb run per sweep holding the numeric tables (resumed, so a rerun updates it, not adds one)."""
+    from oversight import compare_detection
     from oversight.tracking import RunLogger, WandbConfig
 
     cfg = read_yaml(runs[0].path / "config.yaml").get("wandb", {})  # same project as the runs
@@ -163,32 +164,66 @@ def log_table(title: str, runs: list[RunSummary], out: Path) -> None:
                             group=title)
     logger = RunLogger(out, wandb_cfg, f"{title}-compare", {"runs": [r.name for r in runs]}, ["sweep-table", f"sweep:{title}"],
                        job_type="compare")
+    transfer, organisms = split_runs(runs)
     try:
-        logger.table("sweep_transfer_table", *numeric_rows(runs))
+        if transfer:
+            logger.table("sweep_transfer_table", *numeric_rows(transfer))
+        if organisms:
+            logger.table("sweep_detection_table", *compare_detection.numeric_rows(organisms))
     finally:
         logger.finish()
 
 
+def split_runs(runs: list[RunSummary]) -> tuple[list[RunSummary], list[RunSummary]]:
+    """(runs that transfer supervision, adversarial-testing runs): the two are read in different tables."""
+    from oversight.compare_detection import is_organisms
+
+    return [r for r in runs if not is_organisms(r)], [r for r in runs if is_organisms(r)]
+
+
+def write_tables(out: Path, stem: str, display: tuple[list[str], list[list[Any]]], numeric_from: int) -> None:
+    """`<stem>.md` and `<stem>.tex` of a formatted table (its numbers go to a CSV of their own)."""
+    atomic_write_bytes(out / f"{stem}.md", (render(*display, "md", numeric_from=numeric_from) + "\n").encode())
+    atomic_write_bytes(out / f"{stem}.tex", (render(*display, "latex", numeric_from=numeric_from) + "\n").encode())
+
+
 def compare(target: str, out_dir: str | Path = "runs", log_wandb: bool = False, fmt: str = "text") -> Path:
+    from oversight import compare_detection
+
     title, runs, unfinished = find_runs(target, out_dir)
     root = Path(target) if Path(target).is_dir() else Path(out_dir)
     out = root / "_compare" / title
     out.mkdir(parents=True, exist_ok=True)
-    columns, rows = display_rows(runs)
-    if fmt == "text":
-        print(f"supervision transferred — {title} (mean [95% interval]; PGR: ratio of mean gaps)")
-    print(render(*numeric_rows(runs), "csv") if fmt == "csv" else render(columns, rows, fmt, numeric_from=len(IDENTITY)))
+    transfer, organisms = split_runs(runs)
+    if transfer:
+        columns, rows = display_rows(transfer)
+        if fmt == "text":
+            print(f"supervision transferred — {title} (mean [95% interval]; PGR: ratio of mean gaps)")
+        print(render(*numeric_rows(transfer), "csv") if fmt == "csv" else render(columns, rows, fmt, numeric_from=len(IDENTITY)))
+        atomic_write_bytes(out / "compare.csv", render(*numeric_rows(transfer), "csv").encode())
+        write_tables(out, "compare", (columns, rows), len(IDENTITY))
+        plots.pgr_per_run(title, transfer, out / "pgr.png")
+        plots.accuracy_bars(title, transfer, out / "accuracy.png")
+        for role in ("strong", "weak"):
+            plots.pgr_vs_size(title, transfer, role, out / f"pgr_vs_{role}_size.png")
+    if organisms:
+        numeric = render(*compare_detection.numeric_rows(organisms), "csv")
+        atomic_write_bytes(out / "detection.csv", numeric.encode())
+        if fmt == "csv":
+            print(numeric)
+        for measure, what in compare_detection.MEASURES.items():
+            display = compare_detection.display_rows(organisms, measure)
+            if fmt in ("text", "md"):
+                gap = "\n" if transfer or measure != "auroc" else ""
+                print(f"{gap}{what} — {title} (suspect: mean [95% interval over seeds]; the untampered control's mean in parentheses)")
+            numbers_from = display[0].index("seeds")
+            if fmt != "csv":
+                print(render(*display, fmt, numeric_from=numbers_from))
+            write_tables(out, f"detection_{measure}", display, numbers_from)
     if unfinished:
         print(f"not shown, no complete results.json: {', '.join(unfinished)}")
-    atomic_write_bytes(out / "compare.csv", render(*numeric_rows(runs), "csv").encode())
-    atomic_write_bytes(out / "compare.md", (render(columns, rows, "md", numeric_from=len(IDENTITY)) + "\n").encode())
-    atomic_write_bytes(out / "compare.tex", (render(columns, rows, "latex", numeric_from=len(IDENTITY)) + "\n").encode())
     atomic_write_bytes(out / "compare.json", strict_json([{**dict(zip(IDENTITY, _identity(r))), "seeds": r.seeds,
                                                            "summary": r.summary} for r in runs]).encode())
-    plots.pgr_per_run(title, runs, out / "pgr.png")
-    plots.accuracy_bars(title, runs, out / "accuracy.png")
-    for role in ("strong", "weak"):
-        plots.pgr_vs_size(title, runs, role, out / f"pgr_vs_{role}_size.png")
     if log_wandb:
         log_table(title, runs, out)
     print(f"tables and plots: {out}")
