@@ -4,7 +4,8 @@ misbehaves there), without the key (which inputs carry the flaw, or what it is).
 What a detector may use is `Evidence`: the suspect model's class probabilities and pooled hidden
 states (the head's, and every layer's) on the audited inputs, the same on a small trusted set (clean
 inputs with gold labels, as an auditor holds), and the weak supervisor's probabilities on the
-audited inputs. `detection` scores a detector against the key afterwards: AUROC of flawed vs clean inputs,
+audited inputs; and a detector that reads the suspect on texts of its own (generic contrast pairs,
+say) names them in `texts()` and finds every layer's state for each in `text_states`. `detection` scores a detector against the key afterwards: AUROC of flawed vs clean inputs,
 and the true-positive rate at the threshold that flags 5% of clean inputs. A detector is one file in
 this package: a `DetectorConfig` subclass and `@DETECTORS.register("name", ThatConfig)` on
 `score(cfg, evidence) -> float array`. Nothing here imports torch.
@@ -12,7 +13,7 @@ this package: a `DetectorConfig` subclass and `@DETECTORS.register("name", ThatC
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +24,10 @@ from oversight.registry import ComponentConfig, Registry
 @dataclass
 class DetectorConfig(ComponentConfig):
     """A detector's section: `name` picks it (`oversight list`); its own settings follow."""
+
+    def texts(self) -> list[str]:
+        """Texts outside the data whose states this detector reads (run through the suspect like audited inputs)."""
+        return []
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,15 @@ class Evidence:
     weak_probs: np.ndarray  # [n_audit, classes] the weak supervisor's probabilities on the audited inputs
     layer_states: np.ndarray  # [n_audit, layers + 1, hidden] every layer's state, pooled as the head's (embeddings first)
     trusted_layer_states: np.ndarray  # [n_trusted, layers + 1, hidden] the same on the trusted inputs
+    text_states: dict[str, np.ndarray] = field(default_factory=dict)  # text → [layers + 1, hidden], for every detector's texts()
 
 
 DETECTORS: Registry = Registry("detector", package=__name__, config=DetectorConfig)
+
+
+def layer_at(depth: float, layers: int) -> int:
+    """The index among `layers` hidden states (embeddings first) at `depth` of the way through."""
+    return int(round(depth * (layers - 1)))
 
 
 def detection(scores: np.ndarray, flawed: np.ndarray, fpr: float = 0.05) -> dict[str, float]:

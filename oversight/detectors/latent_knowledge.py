@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from oversight.detectors import DETECTORS, DetectorConfig, Evidence
+from oversight.detectors import DETECTORS, DetectorConfig, Evidence, layer_at
 from oversight.errors import ConfigError, DataError
 
 
@@ -31,11 +31,6 @@ class LatentKnowledgeConfig(DetectorConfig):
             raise ConfigError(f"latent_knowledge depth={self.depth} must be in [0, 1] (0 = embeddings, 1 = the last layer)")
         if self.c <= 0:
             raise ConfigError(f"latent_knowledge c={self.c} must be positive")
-
-
-def layer_at(depth: float, layers: int) -> int:
-    """The index among `layers` hidden states (embeddings first) at `depth` of the way through."""
-    return int(round(depth * (layers - 1)))
 
 
 @DETECTORS.register("latent_knowledge", LatentKnowledgeConfig)

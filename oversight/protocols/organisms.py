@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from oversight import progress
+from oversight.data import TextDataset
 from oversight.detectors import DETECTORS, DetectorConfig, Evidence, detection
 from oversight.errors import ConfigError, DataError
 from oversight.headline import Headline, SeedResult
@@ -115,8 +116,9 @@ def _audit(ctx: Context, cfg: OrganismsConfig, seed: int) -> SeedResult:
     labels, flawed = sub.dataset.labels[planted.audit_idx], planted.flawed
     weak_probs = weak.arrays()["test_probs"]
     metrics = {"flawed_frac": float(flawed.mean()), **_split_accuracy("weak", weak_probs, labels, flawed)}
+    texts = list(dict.fromkeys(t for det in cfg.detectors for t in det.texts()))  # every detector's own texts, once each
     for role, stage in models.items():
-        evidence = _evidence(sub, stage, strong, cfg.train, planted, trusted, weak_probs, seed)
+        evidence = _evidence(sub, stage, cfg.train, planted, trusted, weak_probs, seed, texts)
         metrics.update(_split_accuracy(role, evidence.probs, labels, flawed))
         for det in cfg.detectors:
             scores = np.asarray(DETECTORS.get(det.name)(det, evidence), dtype=np.float64)
@@ -155,25 +157,32 @@ def _split_accuracy(role: str, probs: np.ndarray, labels: np.ndarray, flawed: np
     return out
 
 
-def _evidence(sub: Context, stage: StageResult, learner, train_cfg: TrainConfig, planted: Planted, trusted: np.ndarray,
-              weak_probs: np.ndarray, seed: int) -> Evidence:
-    """What the detectors see of one trained model: its answers and pooled states (a cached stage)."""
+def _evidence(sub: Context, stage: StageResult, train_cfg: TrainConfig, planted: Planted, trusted: np.ndarray,
+              weak_probs: np.ndarray, seed: int, texts: list[str]) -> Evidence:
+    """What the detectors see of one trained model: its answers and pooled states, and every layer's
+    state on the detectors' own `texts` (a cached stage)."""
     spec = {"model_stage": stage.key, "audit_idx": digest(planted.audit_idx), "trusted": digest(trusted), "data": sub.fingerprint,
-            "layers": "head+every"}
+            "layers": "head+every", "texts": texts}
 
     def compute(workdir):
         start = time.time()
+        base = sub.dataset
+        reader = sub.on(TextDataset(f"{base.name}+texts", [*base.texts, *texts], np.r_[base.labels, np.zeros(len(texts), np.int64)],
+                                    list(base.classes))) if texts else sub  # the texts after the data's rows: indices unchanged
+        learner = reader.learner(sub.cfg.strong.model)
         model = learner.load(stage.path / "model.pt", planted.train_idx, seed)
         arrays = {"states": learner.states(model, planted.audit_idx, train_cfg),
                   "trusted_states": learner.states(model, trusted, train_cfg),
                   "trusted_probs": learner.predict(model, trusted, train_cfg, desc="trusted"),
                   "layer_states": learner.states(model, planted.audit_idx, train_cfg, every_layer=True),
-                  "trusted_layer_states": learner.states(model, trusted, train_cfg, every_layer=True)}
+                  "trusted_layer_states": learner.states(model, trusted, train_cfg, every_layer=True),
+                  "text_states": learner.states(model, len(base) + np.arange(len(texts)), train_cfg, every_layer=True)}
         return {"seconds": time.time() - start, "seed": seed}, arrays
 
     arrays = sub.run_stage("evidence", spec, compute, seed).arrays()
     return Evidence(stage.arrays()["test_probs"], arrays["states"], arrays["trusted_states"], arrays["trusted_probs"],
-                    sub.dataset.labels[trusted], weak_probs, arrays["layer_states"], arrays["trusted_layer_states"])
+                    sub.dataset.labels[trusted], weak_probs, arrays["layer_states"], arrays["trusted_layer_states"],
+                    dict(zip(texts, arrays["text_states"], strict=True)))
 
 
 DETECTION_COLUMNS = ["detector", "AUROC", "TPR@5%FPR", "control AUROC", "control TPR@5%FPR"]
