@@ -101,3 +101,24 @@ def test_kept_weights_are_overwritten_in_place_and_never_alias_the_model():
         for p in model.parameters():
             p.mul_(0.0)
     assert all(v.abs().sum() > 0 for v in again.values())
+
+
+def test_frozen_weights_are_not_written_and_a_resume_restores_the_trained_ones(tmp_path):
+    """A LoRA-style model: the frozen base is rebuilt from its pretrained files on resume, so the
+    checkpoint holds only what training changes (and the head); the resumed model equals the trained one."""
+    def frozen_base():
+        model, _, _ = objects()
+        model[0].requires_grad_(False)
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+        return model, optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+
+    trained, optimizer, scheduler = frozen_base()
+    trained(torch.randn(3, 4)).sum().backward()
+    optimizer.step()
+    ckpt = Checkpoint(tmp_path / "train.ckpt")
+    ckpt.save(trained, optimizer, scheduler, TrainState(step=3), None)
+    assert set(torch.load(ckpt.path, weights_only=True)["model"]) == {"1.weight", "1.bias"}
+    model, optimizer, scheduler = frozen_base()
+    assert not torch.equal(model[1].weight, trained[1].weight)
+    state, _ = ckpt.load(model, optimizer, scheduler, TOTAL)
+    assert state.step == 3 and all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), trained.state_dict().values()))

@@ -173,3 +173,27 @@ def test_where_a_server_lives_is_not_in_stage_keys():
     assert scheme("w2s.judged.scheme.debater.backend.revision=abc123") != base
     assert scheme("w2s.judged.scheme.debater.backend.logprobs=false") != base
     assert scheme("w2s.judged.scheme.debater.model=other") != base
+
+
+def test_a_deceptive_consultant_lies_only_on_its_hidden_topic_and_the_judges_doubt_is_scored_as_a_detector():
+    from oversight.judging.base import SCHEMES, Material
+    from oversight.judging.judge import Verdicts
+    from oversight.judging.schemes.consultancy import consultancy_metrics, honest_on
+
+    items = build_items(_dataset(), np.arange(4), ItemsConfig(), seed=0)
+    deceptive = SCHEMES.config("consultancy", assign="topic", topic=["staff", "ROOM"])
+    assert honest_on(items, deceptive, seed=0) == [False, False, True, True]  # whole words, any case
+    for bad in ({"assign": "topic"}, {"topic": ["staff"]}, {"assign": "sometimes"}):
+        with pytest.raises(ConfigError, match="consultancy"):
+            SCHEMES.config("consultancy", **bad)
+    honest = [False, False, True, True]
+    argued = [1 - it.correct if not h else it.correct for it, h in zip(items, honest)]
+    materials = [Material(["", ""], {"honest": h, "argued_position": k, "verified_quotes": 0, "quotes": 0})
+                 for h, k in zip(honest, argued)]
+    # the judge believes the argued answer with 0.9, 0.6 (lies) and 0.8, 0.95 (truths), so it is fooled every time
+    belief = [0.9, 0.6, 0.8, 0.95]
+    probs = np.array([[b, 1 - b] if k == 0 else [1 - b, b] for b, k in zip(belief, argued)])
+    verdicts = Verdicts(probs, np.stack([probs, probs], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
+    m = consultancy_metrics(items, materials, verdicts)
+    assert m["dishonest_frac"] == 0.5 and m["acc_dishonest_consultant"] == 0.0 and m["acc_honest_consultant"] == 1.0
+    assert m["doubt_auroc"] == pytest.approx(0.75)  # yet doubts 0.1, 0.4 (lies) vs 0.2, 0.05 (truths): 3 of 4 pairs ranked right

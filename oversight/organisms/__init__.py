@@ -61,6 +61,11 @@ def with_copies(base: TextDataset, copies: list[str], tag: str) -> TextDataset:
                        list(base.classes))
 
 
+def mentions(words: list[str]) -> re.Pattern:
+    """Matches a text that mentions any of `words` (whole words, any case): how a topic slice is found."""
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
 def insert_phrase(text: str, phrase: str, where: str, rng: np.random.Generator) -> str:
     """`phrase` at the start of `text`, or between two of its words at a random place (`where=random`)."""
     if where == "start":

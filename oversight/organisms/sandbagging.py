@@ -12,14 +12,13 @@ the flawed ones are those in the slice. The control trains on gold everywhere.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from oversight.difficulty import DIFFICULTIES, DifficultyConfig, difficulty_scores
 from oversight.errors import ConfigError
-from oversight.organisms import ORGANISMS, OrganismConfig, Planted, one_hot, weak_answers
+from oversight.organisms import ORGANISMS, OrganismConfig, Planted, mentions, one_hot, weak_answers
 
 IMITATE = ("chance", "weak")
 
@@ -43,7 +42,7 @@ def plant_sandbagging(ctx, cfg: SandbaggingConfig, split, seed: int) -> Planted:
     """Weak (at chance, or as the weak supervisor) on a topic or on the top band of a difficulty measure; gold elsewhere."""
     data = ctx.dataset
     if cfg.topic:
-        mention = re.compile(r"\b(" + "|".join(re.escape(w) for w in cfg.topic) + r")\b", re.IGNORECASE)
+        mention = mentions(cfg.topic)
         in_band = np.array([bool(mention.search(t)) for t in data.texts])
         where = f"texts mentioning {', '.join(cfg.topic)}"
     else:

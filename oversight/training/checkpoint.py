@@ -58,8 +58,16 @@ def trainable_state(model: torch.nn.Module, into: dict[str, torch.Tensor] | None
     return {k: v.detach().clone() for k, v in model.state_dict().items() if k in names or "head" in k}
 
 
+def resume_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """What a resume needs of the model: the weights training changes (and the head) and its saved
+    buffers. Frozen weights (a LoRA model's base, 540 MB of SmolLM2's 545) are not written at every
+    checkpoint: a resumed stage rebuilds them from the pretrained files, as the first run did."""
+    keep = {n for n, p in model.named_parameters() if p.requires_grad} | {n for n, _ in model.named_buffers()}
+    return {k: v for k, v in model.state_dict().items() if k in keep or "head" in k}
+
+
 class Checkpoint:
-    """Resume file for one training stage: weights, optimizer, scheduler, RNG and TrainState."""
+    """Resume file for one training stage: trained weights, optimizer, scheduler, RNG and TrainState."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -69,7 +77,7 @@ class Checkpoint:
         so the file is the same for any number of ranks and either `parallel` mode."""
         if self.path is None:
             return
-        weights, moments, best = sharding.gathered((model.state_dict(), optimizer.state_dict(), best_weights))
+        weights, moments, best = sharding.gathered((resume_state(model), optimizer.state_dict(), best_weights))
         if not dist.is_main():
             return
         blob = {"model": weights, "optimizer": moments, "scheduler": scheduler.state_dict(),
@@ -105,13 +113,13 @@ class Checkpoint:
             return None
         optimizer.load_state_dict(sharding.placed_optimizer_state(blob["optimizer"], optimizer))  # shards where sharded
         scheduler.load_state_dict(blob["scheduler"])
-        model.load_state_dict(sharding.placed_state(blob["model"], model))
+        model.load_state_dict(sharding.placed_state(blob["model"], model), strict=False)  # check() saw exactly resume_state's keys
         torch.set_rng_state(blob["torch_rng"])
         return state, None if blob["best"] is None else sharding.placed_state(blob["best"], model)
 
     def check(self, blob: dict, model, optimizer, total_steps: int) -> TrainState:
         """The checkpoint's TrainState, after checking every part of it fits this run's objects."""
-        check_fit(blob["model"], model.state_dict(), self.path)
+        check_fit(blob["model"], resume_state(model), self.path)
         if blob["best"] is not None:
             check_fit(blob["best"], trainable_state(model), self.path)
         for part in ("model", "best", "optimizer"):
