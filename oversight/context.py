@@ -121,8 +121,11 @@ class Context:
 
         return self.run_stage("labels", spec, compute, seed)
 
-    def run_stage(self, kind: str, spec: dict, compute, seed: int) -> StageResult:
+    def run_stage(self, kind: str, spec: dict, compute, seed: int, label: str = "") -> StageResult:
+        """The stage `kind` keyed by `spec` (reused or computed), logged and printed as `label` (default:
+        `kind`), which tells apart stages of one kind on other items (`verdicts_debate-test`)."""
         result = self.store.run(kind, spec, compute)
+        kind = label or kind
         verb = "reused" if result.reused else "done"
         summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
                    and not (result.reused and k == "seconds")}  # a reused stage took no time now

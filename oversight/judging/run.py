@@ -48,7 +48,7 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     transcripts of the `judge_train` items (gold answers), disjoint from `indices`. `tag` tells
     published transcripts of other item sets apart (`debate-test-seed0.jsonl`)."""
     name, spec = scheme.name, SCHEMES.get(scheme.name)
-    items, materials, made = transcripts(ctx, scheme, cfg, indices, seed)
+    items, materials, made = transcripts(ctx, scheme, cfg, indices, seed, tag)
     judge_spec = {"transcripts": made.key, "judge": key_dict(cfg.judge), "prefix": cfg.items.verdict_prefix}
     if cfg.judge.kind == "lm":
         judge_spec["judge_model"] = lm_identity(cfg.judge.lm, ctx.ws.offline)
@@ -57,7 +57,7 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
             raise ConfigError("judge.kind=classifier trains on the items of split.weak_train; set split.weak_train > 0")
         if np.intersect1d(judge_train, indices).size:
             raise ConfigError("the classifier judge's training items overlap the items it judges")
-        train_items, train_materials, train_made = transcripts(ctx, scheme, cfg, judge_train, seed)
+        train_items, train_materials, train_made = transcripts(ctx, scheme, cfg, judge_train, seed, "-judge_train")
         judge_spec["judge_train"] = train_made.key
 
     def decide(workdir: Path):
@@ -75,7 +75,7 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
         return ({"judge_acc": acc, "seconds": time.time() - start, "seed": seed, **usage},
                 {"probs": verdicts.probs, "order_probs": verdicts.order_probs, "failed": verdicts.failed})
 
-    decided = ctx.run_stage(f"verdicts_{name}", judge_spec, decide, seed)
+    decided = ctx.run_stage(f"verdicts_{name}", judge_spec, decide, seed, label=f"verdicts_{name}{tag}")
     arrays = decided.arrays()
     verdicts = Verdicts(arrays["probs"], arrays["order_probs"], arrays["failed"], [])
     metrics = score(items, materials, verdicts, spec, cfg.bootstrap, seed)
@@ -86,8 +86,9 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     return Judged(name, items, probs, metrics)
 
 
-def transcripts(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int):
-    """(items, materials, stage): what the scheme's strong roles said about each item, a cached stage."""
+def transcripts(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int, tag: str = ""):
+    """(items, materials, stage): what the scheme's strong roles said about each item, a cached stage
+    (logged with `tag`, which names the item set)."""
     name, spec = scheme.name, SCHEMES.get(scheme.name)
     items = build_items(ctx.dataset, indices, cfg.items, seed)
     gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "scheme": key_dict(scheme),
@@ -104,7 +105,7 @@ def transcripts(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
         usage = {k: v for r, lm in roles.items() for k, v in lm.usage.as_metrics(r).items()}
         return {"seconds": time.time() - start, "n": len(items), "seed": seed, **usage}, {}
 
-    stage = ctx.run_stage(f"transcripts_{name}", gen_spec, make, seed)
+    stage = ctx.run_stage(f"transcripts_{name}", gen_spec, make, seed, label=f"transcripts_{name}{tag}")
     materials = [Material(**json.loads(line)) for line in (stage.path / "materials.jsonl").read_text().splitlines()]
     return items, materials, stage
 
