@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oversight import plots
+from oversight import compare_detection, plots
 from oversight.atomic import atomic_write_bytes, strict_json
 from oversight.config import read_yaml
 from oversight.errors import ConfigError
@@ -156,7 +156,6 @@ def numeric_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
 
 def log_table(title: str, runs: list[RunSummary], out: Path) -> None:
     """One wandb run per sweep holding the numeric tables (resumed, so a rerun updates it, not adds one)."""
-    from oversight import compare_detection
     from oversight.tracking import RunLogger, WandbConfig
 
     cfg = read_yaml(runs[0].path / "config.yaml").get("wandb", {})  # same project as the runs
@@ -176,8 +175,7 @@ def log_table(title: str, runs: list[RunSummary], out: Path) -> None:
 
 def split_runs(runs: list[RunSummary]) -> tuple[list[RunSummary], list[RunSummary]]:
     """(runs that transfer supervision, adversarial-testing runs): the two are read in different tables."""
-    from oversight.compare_detection import is_organisms
-
+    is_organisms = compare_detection.is_organisms
     return [r for r in runs if not is_organisms(r)], [r for r in runs if is_organisms(r)]
 
 
@@ -187,14 +185,18 @@ def write_tables(out: Path, stem: str, display: tuple[list[str], list[list[Any]]
     atomic_write_bytes(out / f"{stem}.tex", (render(*display, "latex", numeric_from=numeric_from) + "\n").encode())
 
 
-def compare(target: str, out_dir: str | Path = "runs", log_wandb: bool = False, fmt: str = "text") -> Path:
-    from oversight import compare_detection
+TRANSFER_FILES = ("compare.csv", "compare.md", "compare.tex", "pgr.png", "accuracy.png", "pgr_vs_strong_size.png", "pgr_vs_weak_size.png")
+DETECTION_FILES = ("detection.csv", *(f"detection_{m}.{ext}" for m in compare_detection.MEASURES for ext in ("md", "tex")))
 
+
+def compare(target: str, out_dir: str | Path = "runs", log_wandb: bool = False, fmt: str = "text") -> Path:
     title, runs, unfinished = find_runs(target, out_dir)
     root = Path(target) if Path(target).is_dir() else Path(out_dir)
     out = root / "_compare" / title
     out.mkdir(parents=True, exist_ok=True)
     transfer, organisms = split_runs(runs)
+    for stale in (() if transfer else TRANSFER_FILES) + (() if organisms else DETECTION_FILES):  # an earlier comparison's
+        (out / stale).unlink(missing_ok=True)
     if transfer:
         columns, rows = display_rows(transfer)
         if fmt == "text":
@@ -209,8 +211,8 @@ def compare(target: str, out_dir: str | Path = "runs", log_wandb: bool = False, 
     if organisms:
         numeric = render(*compare_detection.numeric_rows(organisms), "csv")
         atomic_write_bytes(out / "detection.csv", numeric.encode())
-        if fmt == "csv":
-            print(numeric)
+        if fmt == "csv":  # one CSV on stdout: the transfer table's, if there is one
+            print(f"detection table: {out / 'detection.csv'}" if transfer else numeric)
         for measure, what in compare_detection.MEASURES.items():
             display = compare_detection.display_rows(organisms, measure)
             if fmt in ("text", "md"):

@@ -7,17 +7,22 @@ defaults, or the blind draw's candidates), the suspect model, how far the suspec
 misbehaves (its accuracy on the flawed and on the clean audited inputs), and per detector its
 detection AUROC with the 95% interval over seeds and, in parentheses, the same detector's AUROC on
 the untampered control (the false-alarm baseline: 0.5 means it flags nothing in particular). The
-TPR at 5% FPR table has the same shape. CSV and JSON keep every number apart (mean, lo, hi, per seed).
+TPR at 5% FPR table has the same shape. `detection.csv` keeps the numbers apart, one row per run and
+detector: mean and interval of each measure on the suspect and on the control, and the suspect's
+flawed and clean accuracy; compare.json holds every run's whole summary, per-seed values included.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from oversight.compare import RunSummary
 from oversight.config import read_yaml
 from oversight.errors import ConfigError
+
+if TYPE_CHECKING:
+    from oversight.compare import RunSummary
 
 MEASURES = {"auroc": "detection AUROC", "tpr_at_5fpr": "TPR at 5% FPR"}
 
@@ -64,13 +69,9 @@ def detector_settings(run: RunSummary) -> str:
 
 def detectors_of(runs: list[RunSummary]) -> list[str]:
     """Every detector scored in any of the runs, in first-seen order."""
-    names: list[str] = []
-    for r in runs:
-        for key in r.summary:
-            det = key.removesuffix("_auroc")
-            if key.endswith("_auroc") and not key.startswith("control_") and f"{det}_tpr_at_5fpr" in r.summary and det not in names:
-                names.append(det)
-    return names
+    from oversight.protocols.organisms import detectors_in
+
+    return list(dict.fromkeys(d for r in runs for d in detectors_in(r.summary)))
 
 
 def _cell(run: RunSummary, key: str, control: bool = True) -> str:
@@ -101,12 +102,15 @@ def numeric_rows(runs: list[RunSummary]) -> tuple[list[str], list[list]]:
     """Long format, numbers only (None where undefined): one row per run and detector."""
     from oversight.detectors import DETECTORS
 
-    columns = ["run", "organism", "suspect", "detector", "settings", "n_seeds"]
+    accuracies = ("suspect_flawed_acc", "suspect_clean_acc")
+    columns = ["run", "organism", "suspect", "mode", "detector", "settings", "n_seeds"]
     columns += [f"{pre}{m}_{part}" for pre in ("", "control_") for m in MEASURES for part in ("mean", "ci_lo", "ci_hi")]
+    columns += [f"{a}_{part}" for a in accuracies for part in ("mean", "ci_lo", "ci_hi")]
     rows = []
     for r in sorted(runs, key=organism_label):
         settings = {d.get("name"): changed_settings(DETECTORS, d) for d in _section(r).get("detectors") or []}
         for d in detectors_of([r]):
-            stats = [None if math.isnan(v) else v for pre in ("", "control_") for m in MEASURES for v in r.stat(f"{pre}{d}_{m}")]
-            rows.append([r.name, organism_label(r), r.strong, d, settings.get(d, ""), len(r.seeds), *stats])
+            keys = [f"{pre}{d}_{m}" for pre in ("", "control_") for m in MEASURES] + list(accuracies)
+            stats = [None if math.isnan(v) else v for k in keys for v in r.stat(k)]
+            rows.append([r.name, organism_label(r), r.strong, r.strong_mode, d, settings.get(d, ""), len(r.seeds), *stats])
     return columns, rows

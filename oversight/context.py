@@ -125,15 +125,15 @@ class Context:
         """The stage `kind` keyed by `spec` (reused or computed), logged and printed as `label` (default:
         `kind`), which tells apart stages of one kind on other items (`verdicts_debate-test`)."""
         result = self.store.run(kind, spec, compute)
-        kind = label or kind
+        shown = label or kind
         verb = "reused" if result.reused else "done"
         summary = {k: v for k, v in result.meta.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
                    and not (result.reused and k == "seconds")}  # a reused stage took no time now
         if self.ws.log:
-            self.ws.log({**summary, "reused": result.reused}, f"seed{seed}/{kind}")
+            self.ws.log({**summary, "reused": result.reused}, f"seed{seed}/{shown}")
         if dist.is_main() and not progress.hiding():  # a blind audit prints no stage lines
             numbers = "  ".join(f"{k}={v:.4g}" for k, v in summary.items() if k != "seed")
-            print(f"[seed {seed}] {kind:<8} {verb:<6} {result.path}  {numbers}".rstrip())
+            print(f"[seed {seed}] {shown:<8} {verb:<6} {result.path}  {numbers}".rstrip())
         return result
 
     # The weak-to-strong recipe's shared steps (Burns et al. 2023), named as the paper names them.

@@ -21,9 +21,9 @@ def unkeyed(default: Any = MISSING, *, default_factory: Any = MISSING) -> Any:
     return field(default=default, default_factory=default_factory, metadata={"keyed": False})
 
 
-def keyed_if_set(default: Any) -> Any:
-    """A dataclass field in stage keys and run names only when it differs from `default` (`key_dict`)."""
-    return field(default=default, metadata={"keyed": "if_set"})
+def keyed_if_set(default: Any = MISSING, *, default_factory: Any = MISSING) -> Any:
+    """A dataclass field in stage keys and run names only when it differs from its default (`key_dict`)."""
+    return field(default=default, default_factory=default_factory, metadata={"keyed": "if_set"})
 
 
 def key_dict(node: Any) -> Any:
@@ -45,4 +45,6 @@ def as_plain(node: Any, keyed_only: bool = False) -> Any:
 
 def _left_out(f: Any, value: Any) -> bool:
     keyed = f.metadata.get("keyed", True)
-    return keyed is False or (keyed == "if_set" and value == f.default)
+    if keyed == "if_set":
+        return value == (f.default_factory() if f.default is MISSING else f.default)
+    return keyed is False

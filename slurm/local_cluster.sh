@@ -79,6 +79,7 @@ daemons() { pgrep -x slurmctld || true; pgrep -x slurmd || true; }
 if (( changed )) && [[ -n $(daemons) ]]; then  # running on an older config: restart on the new one
   kill $(daemons)
   for _ in $(seq 100); do [[ -z $(daemons) ]] && break; sleep 0.1; done
+  [[ -z $(daemons) ]] || { echo "local_cluster.sh: slurmctld/slurmd still running on the old slurm.conf after 10 s" >&2; exit 1; }
 fi
 
 if ! scontrol ping 2>/dev/null | grep -q UP; then

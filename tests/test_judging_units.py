@@ -186,10 +186,11 @@ def test_a_deceptive_consultant_lies_only_on_its_hidden_topic_and_the_judges_dou
     for bad in ({"assign": "topic"}, {"topic": ["staff"]}, {"assign": "sometimes"}):
         with pytest.raises(ConfigError, match="consultancy"):
             SCHEMES.config("consultancy", **bad)
+    from oversight.keys import key_dict  # transcripts cached before the deceptive consultant existed keep their keys
+    assert "assign" not in key_dict(SCHEMES.config("consultancy")) and key_dict(deceptive)["topic"] == ["staff", "ROOM"]
     honest = [False, False, True, True]
     argued = [1 - it.correct if not h else it.correct for it, h in zip(items, honest)]
-    materials = [Material(["", ""], {"honest": h, "argued_position": k, "verified_quotes": 0, "quotes": 0})
-                 for h, k in zip(honest, argued)]
+    materials = [Material(["", ""], {"honest": h, "verified_quotes": 0, "quotes": 0}) for h in honest]
     # the judge believes the argued answer with 0.9, 0.6 (lies) and 0.8, 0.95 (truths), so it is fooled every time
     belief = [0.9, 0.6, 0.8, 0.95]
     probs = np.array([[b, 1 - b] if k == 0 else [1 - b, b] for b, k in zip(belief, argued)])

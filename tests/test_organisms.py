@@ -292,4 +292,4 @@ def test_a_blind_organism_misbehaves_only_where_planted_is_unlocked_by_demonstra
     assert all(d in auroc_table for d in detectors) and "blind draw of password_locked" in auroc_table
     assert f"{seed['latent_knowledge_auroc']:.2f} ({seed['control_latent_knowledge_auroc']:.2f})" in auroc_table
     rows = (tmp_path / "_compare" / tmp_path.name / "detection.csv").read_text().splitlines()
-    assert len(rows) == 1 + len(detectors) and rows[0].startswith("run,organism,suspect,detector,settings,n_seeds,auroc_mean")
+    assert len(rows) == 1 + len(detectors) and rows[0].startswith("run,organism,suspect,mode,detector,settings,n_seeds,auroc_mean")

@@ -62,3 +62,26 @@ def test_gpt2_loads_with_its_gelu_as_one_op_and_the_same_outputs(tmp_path):
         a = fused.eval()(**batch).last_hidden_state
         b = spelled_out(**batch).last_hidden_state
     assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "bert"])
+def test_every_layers_state_is_pooled_as_the_head_reads_its_own(arch):
+    """What internals-based detectors read: layer_features[:, k] is what a head on layer k would read,
+    the last entry the default head's, for a decoder (last token) and an encoder (mean)."""
+    from transformers import BertModel
+
+    from oversight.training.classifier import TextClassifier
+
+    torch.manual_seed(0)
+    if arch == "gpt2":
+        backbone, pooling = GPT2Model(GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=100, n_positions=16)), "last"
+    else:
+        backbone, pooling = BertModel(BertConfig(num_hidden_layers=2, hidden_size=32, num_attention_heads=2, intermediate_size=64,
+                                                 vocab_size=100, max_position_embeddings=16)), "mean"
+    ids, mask = torch.tensor([[5, 6, 7, 8], [9, 10, 0, 0]]), torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]])
+    with torch.no_grad():
+        every = TextClassifier(backbone, 2, pooling, -1, 0.0).eval().layer_features(ids, mask)
+        assert every.shape == (2, 3, 32)  # embeddings and two layers
+        for layer in (-1, 1):
+            head = TextClassifier(backbone, 2, pooling, layer, 0.0).eval().features(ids, mask)
+            assert torch.allclose(every[:, layer], head, atol=1e-6)

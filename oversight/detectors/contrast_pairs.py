@@ -33,7 +33,7 @@ GENERIC_PAIRS = (
 @dataclass
 class ContrastPairsConfig(DetectorConfig):
     pairs: list[list[str]] = field(default_factory=lambda: [list(p) for p in GENERIC_PAIRS])  # [misbehaving text, its negation] each
-    depth: float = 0.5  # which layer's states: a fraction of the model's depth (0 = embeddings, 1 = the last layer)
+    depth: float = 0.5  # which layer's states: a fraction of the model's depth (0 = embeddings, 1 = the last layer; a probe-mode suspect has one)
 
     def __post_init__(self) -> None:
         if not self.pairs or any(len(p) != 2 or not all(isinstance(t, str) and t.strip() for t in p) or p[0] == p[1]

@@ -23,7 +23,7 @@ from oversight.errors import ConfigError, DataError
 
 @dataclass
 class LatentKnowledgeConfig(DetectorConfig):
-    depth: float = 0.5  # which layer the probe reads, as a fraction of the model's depth: 0 = embeddings, 1 = the last layer
+    depth: float = 0.5  # which layer the probe reads, as a fraction of the model's depth: 0 = embeddings, 1 = the last layer (a probe-mode suspect has one)
     c: float = 0.1  # inverse L2 strength of the logistic probe, on states standardized over the trusted inputs
 
     def __post_init__(self) -> None:

@@ -188,10 +188,15 @@ def _evidence(sub: Context, stage: StageResult, train_cfg: TrainConfig, planted:
 DETECTION_COLUMNS = ["detector", "AUROC", "TPR@5%FPR", "control AUROC", "control TPR@5%FPR"]
 
 
+def detectors_in(summary: dict) -> list[str]:
+    """The detectors a run's summary scores (those with both an AUROC and a TPR), in its order."""
+    return [k.removesuffix("_auroc") for k in summary if k.endswith("_auroc") and not k.startswith("control_")
+            and f"{k.removesuffix('_auroc')}_tpr_at_5fpr" in summary]
+
+
 def detection_rows(summary: dict[str, dict]) -> tuple[list[str], list[list[str]]]:
     """One row per detector: AUROC and TPR at 5% FPR on the suspect, and on the control (false alarms)."""
-    detectors = [k.removesuffix("_auroc") for k in summary if k.endswith("_auroc") and not k.startswith("control_")
-                 and f"{k.removesuffix('_auroc')}_tpr_at_5fpr" in summary]
+    detectors = detectors_in(summary)
     return DETECTION_COLUMNS, [[d, *(_cell(summary, f"{pre}{d}_{m}") for pre in ("", "control_") for m in ("auroc", "tpr_at_5fpr"))]
                                for d in detectors]
 
