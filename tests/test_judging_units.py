@@ -198,3 +198,23 @@ def test_a_deceptive_consultant_lies_only_on_its_hidden_topic_and_the_judges_dou
     m = consultancy_metrics(items, materials, verdicts)
     assert m["dishonest_frac"] == 0.5 and m["acc_dishonest_consultant"] == 0.0 and m["acc_honest_consultant"] == 1.0
     assert m["doubt_auroc"] == pytest.approx(0.75)  # yet doubts 0.1, 0.4 (lies) vs 0.2, 0.05 (truths): 3 of 4 pairs ranked right
+
+
+def test_a_deceptive_critics_hidden_subset_is_scored_apart():
+    from oversight.judging.base import SCHEMES, Material
+    from oversight.judging.judge import Verdicts
+    from oversight.judging.schemes.critique import detection_metrics
+    from oversight.keys import key_dict
+
+    assert "conceal" not in key_dict(SCHEMES.config("critique"))  # honest critiques cached before keep their keys
+    assert key_dict(SCHEMES.config("critique", conceal=["staff"]))["conceal"] == ["staff"]
+    items = build_items(_dataset(), np.arange(4), ItemsConfig(), seed=0)  # gold: 0, 1, 0, 1
+    # four tampered candidates (the wrong answer); the first two on the critic's hidden topic
+    records = [{"tampered": True, "candidate_answer": 1 - it.correct, "concealed": k < 2} for k, it in enumerate(items)]
+    picks = np.array([1, 1, 0, 1])  # the judge accepts the first (concealed) candidate, rejects the other three
+    probs = np.eye(2)[picks] * 0.8 + 0.1
+    verdicts = Verdicts(probs, np.stack([probs, probs], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
+    m = detection_metrics(items, [Material(["", ""], r) for r in records], verdicts)
+    assert m["detection_rate"] == 0.75 and m["detection_rate_concealed"] == 0.5 and m["detection_rate_open"] == 1.0
+    honest = detection_metrics(items, [Material(["", ""], {k: v for k, v in r.items() if k != "concealed"}) for r in records], verdicts)
+    assert "detection_rate_concealed" not in honest
