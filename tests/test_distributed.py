@@ -89,7 +89,9 @@ def test_fine_tuning_on_two_ranks_matches_one_process(one_process, tmp_path, mod
     assert held["local"] == (held["whole"] if not parallel else pytest.approx(held["whole"] / 2, rel=0.02))
     if parallel:
         saved = torch.load(tmp_path / "train.ckpt", weights_only=True)["model"]
-        assert {k: v.shape for k, v in saved.items() if k in single["weights"]} == {k: v.shape for k, v in single["weights"].items()}
+        # whole tensors, not one rank's shards; under LoRA only what training changes (the frozen base is rebuilt)
+        trained = {k for k in single["weights"] if mode != "lora" or "lora_" in k or "head" in k}
+        assert trained <= set(saved) and all(saved[k].shape == single["weights"][k].shape for k in saved if k in single["weights"])
         for key, value in ranks[0]["weights"].items():
             assert torch.equal(ranks[0]["resumed"][key], value), key
 
