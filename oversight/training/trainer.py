@@ -23,7 +23,7 @@ import torch
 from oversight import progress
 from oversight.errors import TrainingError
 from oversight.training import distributed as dist
-from oversight.training import sharding
+from oversight.training import sharding, used_rows
 from oversight.training.batching import BatchSource
 from oversight.training.checkpoint import Checkpoint, TrainState, trainable_state
 from oversight.training.config import TrainConfig
@@ -58,6 +58,12 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.devi
     # per tensor: one launch per group on CUDA, and ~4x faster than the default for-loop on CPU
     # (measured by `oversight bench`); same update up to float rounding.
     return torch.optim.AdamW(groups, lr=cfg.lr, fused=device.type in ("cuda", "cpu"))
+
+
+def planned_steps(cfg: TrainConfig, n_rows: int) -> tuple[int, int]:
+    """Optimizer steps per epoch and in all for `n_rows` training rows, once `split_validation` holds out its slice."""
+    per_epoch = max(1, (n_rows - int(round(cfg.val_frac * n_rows))) // cfg.batch_size)
+    return per_epoch, max(1, int(round(cfg.epochs * per_epoch)))
 
 
 def split_validation(indices: np.ndarray, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,17 +117,31 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     """
     cfg.validate()
     check_selection(cfg.select, gold_targets)
+    model.to(device)
+    sharded = sharding.wanted(cfg.parallel, cfg.batch_size)
+    table = None if sharded else used_rows.swap_in(model, source, train_idx)  # FSDP shards the full table
+    try:
+        state = _train(model, source, train_idx, targets, cfg, seed, device, log, checkpoint, desc, sharded)
+    except BaseException:
+        if table is not None:  # a failed stage leaves the full table as it was
+            used_rows.swap_out(model, table, None)
+        raise
+    if table is not None:
+        lr_at = lr_lambda(cfg, planned_steps(cfg, len(train_idx))[1])
+        used_rows.swap_out(model, table, used_rows.decay_over(lambda t: cfg.lr * lr_at(t), cfg.weight_decay, state.best_step))
+    return state
+
+
+def _train(model, source: BatchSource, train_idx: np.ndarray, targets: np.ndarray, cfg: TrainConfig, seed: int,
+           device: torch.device, log: Callable[[dict], None], checkpoint: Path | None, desc: str, sharded: bool) -> TrainState:
     if cfg.autocasts(device) and not native_bf16(device):
         print(f"warning: {desc}: bf16 autocast on a {device.type} without native bf16 matmul is emulated, slower than fp32", flush=True)
     fit_idx, val_idx = split_validation(np.asarray(train_idx), cfg.val_frac, seed)
     micro = cfg.micro_batch_size or cfg.batch_size
     accum = cfg.batch_size // micro
-    steps_per_epoch = max(1, len(fit_idx) // cfg.batch_size)
-    total_steps = max(1, int(round(cfg.epochs * steps_per_epoch)))
+    steps_per_epoch, total_steps = planned_steps(cfg, len(train_idx))
     eval_every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
     loss_fn = build_loss(cfg.loss)
-    model.to(device)
-    sharded = sharding.wanted(cfg.parallel, cfg.batch_size)
     if sharded:
         sharding.shard(model)  # before the optimizer, whose moments then live in shards too
     optimizer = build_optimizer(model, cfg, device)
@@ -132,13 +152,13 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     target_tensor = torch.from_numpy(np.asarray(targets, dtype=np.float32))
     running = torch.zeros((), device=device)  # summed on device; read back only at log points
     finite = Finiteness(device)
-    since_log = 0
+    since_log, stopped = 0, False
     trainable = [p for p in model.parameters() if p.requires_grad]  # frozen weights have no gradient to clip
     clip_at = cfg.max_grad_norm if cfg.max_grad_norm > 0 else math.inf
     last_save = time.monotonic()
     # a context manager, so a diverged run's error prints after the bar is cleared, on its own line
     with cpu_dropout(model, device), progress.bar(total=total_steps, initial=state.step, desc=desc, unit="step") as bar:
-        while state.step < total_steps:
+        while state.step < total_steps and not stopped:
             generator = torch.Generator().manual_seed(seed * 100_003 + state.epoch)  # same order after resume
             batches = source.train_batches(fit_idx, cfg.batch_size, generator)
             whole_epoch, steps_before = state.batch_in_epoch == 0, state.step
@@ -175,9 +195,8 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
                     if dist.broadcast_object(time.monotonic() - last_save >= cfg.checkpoint_every_s):  # on a time budget (rank 0's clock: saving may be a collective)
                         ckpt.save(model, optimizer, scheduler, state, best)
                         last_save = time.monotonic()
-                    if cfg.patience and state.bad_evals >= cfg.patience:
-                        state.step = total_steps  # early stop
-                if state.step >= total_steps:
+                    stopped = bool(cfg.patience) and state.bad_evals >= cfg.patience  # early stop
+                if stopped or state.step >= total_steps:
                     break
             if sharded and whole_epoch and state.step == steps_before:  # every batch was left out: it would loop forever
                 raise TrainingError(f"{desc}: every batch holds fewer rows than the {dist.world_size()} ranks sharding the model; "
@@ -227,13 +246,23 @@ class Finiteness:
 
     def check(self, loss: float, desc: str, step: int, lr: float, model: torch.nn.Module) -> None:
         first_bad = int(self.first_bad)
-        bad_weights = torch.stack([(~torch.isfinite(sharding.local(p))).sum() for p in model.parameters() if p.requires_grad])
-        weights_ok = int(dist.all_reduce_sum(bad_weights.sum())) == 0  # sharded, each rank sees its part
+        bad_ranks = dist.all_reduce_sum(torch.tensor(0.0 if finite_weights(model) else 1.0, device=self.first_bad.device))
+        weights_ok = float(bad_ranks) == 0  # sharded, each rank checks its part
         if first_bad >= 0 or not math.isfinite(loss) or not weights_ok:
             where = (f"step {first_bad} (gradient norm)" if first_bad >= 0 else
                      f"step {step} (loss {loss})" if not math.isfinite(loss) else f"step {step} (weights)")
             raise TrainingError(f"{desc}: training diverged, non-finite value at {where} with lr={lr:.3g}; "
                                 f"lower the lr or clip gradients (max_grad_norm)")
+
+
+def finite_weights(model: torch.nn.Module) -> bool:
+    """Whether every trained weight is finite. One fused norm per tensor
+    (no temporaries: an elementwise isfinite over MiniLM's embedding allocated and faulted in ~190 MB
+    per check); only a non-finite norm, which a huge finite weight can also give, is checked element by element."""
+    local = [sharding.local(p).detach() for p in model.parameters() if p.requires_grad]
+    if not local or bool(torch.isfinite(torch.stack(torch._foreach_norm(local))).all()):
+        return True
+    return all(bool(torch.isfinite(p).all()) for p in local)
 
 
 def whole_batch_statistics(loss_fn, model, source: BatchSource, chunks: list[np.ndarray], targets: torch.Tensor,
