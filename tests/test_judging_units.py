@@ -218,3 +218,86 @@ def test_a_deceptive_critics_hidden_subset_is_scored_apart():
     assert m["detection_rate"] == 0.75 and m["detection_rate_concealed"] == 0.5 and m["detection_rate_open"] == 1.0
     honest = detection_metrics(items, [Material(["", ""], {k: v for k, v in r.items() if k != "concealed"}) for r in records], verdicts)
     assert "detection_rate_concealed" not in honest
+
+
+def test_a_deceptive_debater_defects_only_on_its_hidden_topic_and_is_scored_apart():
+    from oversight.judging.base import SCHEMES, Material
+    from oversight.judging.judge import Verdicts
+    from oversight.judging.schemes.debate import _debater_turn, debate_metrics
+    from oversight.keys import key_dict
+
+    assert "defect" not in key_dict(SCHEMES.config("debate"))  # honest debates cached before keep their keys
+    assert key_dict(SCHEMES.config("debate", defect=["staff"]))["defect"] == ["staff"]
+    items = build_items(_dataset(), np.arange(4), ItemsConfig(), seed=0)  # gold: 0, 1, 0, 1
+    it = items[0]
+    said = lambda conv: conv[-1]["content"]  # noqa: E731
+    defecting = said(_debater_turn(it, it.correct, [], ["", ""], 0, defect=True))
+    assert f'secretly want "{it.answers[1 - it.correct]}"' in defecting and f'assigned to defend "{it.answers[it.correct]}"' in defecting
+    assert "secretly" not in said(_debater_turn(it, it.correct, [], ["", ""], 0))
+    # the judge sides with the truth on both open items and on one of the two defected ones; its doubt is higher on the defected
+    belief_in_gold = [0.45, 0.85, 0.9, 0.8]
+    probs = np.array([[b, 1 - b] if item.correct == 0 else [1 - b, b] for b, item in zip(belief_in_gold, items)])
+    verdicts = Verdicts(probs, np.stack([probs, probs], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
+    record = {"honest_verified_quotes": 0, "honest_quotes": 0, "dishonest_verified_quotes": 0, "dishonest_quotes": 0}
+    m = debate_metrics(items, [Material(["", ""], record | {"defected": k < 2}) for k in range(4)], verdicts)
+    assert m["honest_win_rate_defected"] == 0.5 and m["honest_win_rate_open"] == 1.0 and m["defected_frac"] == 0.5
+    assert m["doubt_auroc"] == pytest.approx(0.75)  # doubts 0.45, 0.15 (defected) vs 0.1, 0.2: 3 of 4 pairs ranked right
+    assert "doubt_auroc" not in debate_metrics(items, [Material(["", ""], record)] * 4, verdicts)
+
+
+@pytest.fixture(scope="module")
+def sampling_lm():
+    """The real packaged SmolLM2-135M-Instruct, sampling, 8 tokens a turn: loaded once for the tests that speak."""
+    from oversight.judging.lm import LMConfig, connect
+
+    return connect(LMConfig(max_new_tokens=8, temperature=1.0))
+
+
+def test_an_open_consultant_argues_for_the_answer_it_believes(sampling_lm):
+    """Open consultancy on the real packaged SmolLM2: each argued answer is the one the model scores
+    higher on its own (one item per call, not the grouped path the scheme takes)."""
+    from oversight.judging.base import SCHEMES, strong_prompt
+    from oversight.judging.judge import Verdicts
+    from oversight.judging.schemes.consultancy import PICK_PREFIX, consultancy, consultancy_metrics
+
+    items = build_items(_dataset(), np.arange(4), ItemsConfig(), seed=0)
+    lm = sampling_lm
+    cfg = SCHEMES.config("consultancy", assign="open", rounds=1)
+    materials = consultancy(items, {"consultant": lm}, cfg, seed=0)
+    for it, m in zip(items, materials):
+        own = lm.option_probs([strong_prompt(it, "Which answer is correct? Reply with the answer only.")], it.answers, PICK_PREFIX)[0]
+        assert m.record["argued"] == it.answers[int(np.argmax(own))] and m.record["honest"] == (int(np.argmax(own)) == it.correct)
+    probs = np.full((4, 2), 0.5)
+    verdicts = Verdicts(probs, np.stack([probs, probs], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
+    metrics = consultancy_metrics(items, materials, verdicts)
+    assert metrics["consultant_acc"] == np.mean([m.record["honest"] for m in materials])
+    assert "consultant_acc" not in consultancy_metrics(items, consultancy(items, {"consultant": lm}, SCHEMES.config("consultancy", rounds=1), 0), verdicts)
+
+
+def test_best_of_n_keeps_the_candidate_turn_the_ranker_finds_most_convincing(sampling_lm):
+    """On the real packaged SmolLM2 (sampling debaters, 3 candidates per turn): every kept turn is
+    the candidate its ranker scored highest, re-drawn here with the same seeds."""
+    from oversight.judging.base import SCHEMES, roles_of
+    from oversight.judging.best_of import best_turns
+    from oversight.judging.lm import LMConfig
+    from oversight.judging.schemes.debate import _heard, debate
+    from oversight.keys import key_dict
+
+    assert "ranker" not in roles_of(SCHEMES.config("debate")) and "best_of" not in key_dict(SCHEMES.config("debate"))
+    with pytest.raises(ConfigError, match="best_of=3.*sampling debater"):
+        SCHEMES.config("debate", best_of=3)
+    cfg = SCHEMES.config("debate", best_of=3, rounds=1, debater=LMConfig(max_new_tokens=8, temperature=1.0))
+    assert set(roles_of(cfg)) == {"debater", "ranker"}
+    items = build_items(_dataset(), np.arange(2), ItemsConfig(judge_words=1), seed=0)
+    roles = {"debater": sampling_lm, "ranker": sampling_lm}  # one model in both roles, loaded once
+    materials = debate(items, roles, cfg, seed=0)
+    jobs = [(i, k) for i in range(2) for k in (0, 1)]
+    convs = [_debater_turn(items[i], k, [], ["", ""], 0) for i, k in jobs]
+    candidates = [roles["debater"].generate(convs, seed=0 * 1000 + j) for j in range(3)]  # the scheme's seeds: (seed * 100 + round) * 1000 + j
+    views = [(items[i], k, _heard(items[i], [], ["", ""], k)) for i, k in jobs]
+    kept, scores = best_turns(roles["debater"], roles["ranker"], convs, views, 3, 0)
+    for q, (i, k) in enumerate(jobs):
+        recorded = materials[i].record["candidate_scores"][0][k]
+        np.testing.assert_allclose(recorded, scores[q], rtol=1e-5)
+        assert materials[i].record["turns"][0][k] == kept[q] == candidates[int(np.argmax(recorded))][q]
+    assert len({c[0] for c in candidates}) > 1  # the candidates differ, so the choice means something

@@ -64,7 +64,7 @@ def test_gpt2_loads_with_its_gelu_as_one_op_and_the_same_outputs(tmp_path):
     assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
 
 
-@pytest.mark.parametrize("arch", ["gpt2", "bert"])
+@pytest.mark.parametrize("arch", ["gpt2", "bert", "llama"])
 def test_every_layers_state_is_pooled_as_the_head_reads_its_own(arch):
     """What internals-based detectors read: layer_features[:, k] is what a head on layer k would read,
     the last entry the default head's, for a decoder (last token) and an encoder (mean)."""
@@ -75,6 +75,11 @@ def test_every_layers_state_is_pooled_as_the_head_reads_its_own(arch):
     torch.manual_seed(0)
     if arch == "gpt2":
         backbone, pooling = GPT2Model(GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=100, n_positions=16)), "last"
+    elif arch == "llama":  # SmolLM2's architecture: the last entry must be after the final norm, as the head reads it
+        from transformers import LlamaModel
+
+        backbone, pooling = LlamaModel(LlamaConfig(num_hidden_layers=2, hidden_size=32, num_attention_heads=2, intermediate_size=64,
+                                                   vocab_size=100, max_position_embeddings=16)), "last"
     else:
         backbone, pooling = BertModel(BertConfig(num_hidden_layers=2, hidden_size=32, num_attention_heads=2, intermediate_size=64,
                                                  vocab_size=100, max_position_embeddings=16)), "mean"

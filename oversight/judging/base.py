@@ -32,10 +32,15 @@ class Material:
 class SchemeConfig(ComponentConfig):
     """A judging scheme's section: `name` picks it; its own settings and role models follow."""
 
+    def idle_roles(self) -> set[str]:
+        """Role fields these settings leave unused (never loaded, not in stage keys)."""
+        return set()
+
 
 def roles_of(cfg: SchemeConfig) -> dict[str, LMConfig]:
     """The strong roles a scheme speaks through: its `LMConfig` fields, by field name."""
-    return {f.name: getattr(cfg, f.name) for f in fields(cfg) if isinstance(getattr(cfg, f.name), LMConfig)}
+    return {f.name: getattr(cfg, f.name) for f in fields(cfg)
+            if isinstance(getattr(cfg, f.name), LMConfig) and f.name not in cfg.idle_roles()}
 
 
 @dataclass(frozen=True)

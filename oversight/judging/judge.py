@@ -81,7 +81,7 @@ def judge_items(cfg: JudgeConfig, lm: LMBackend, items: list[Item], materials: l
         convs = [judge_conversation(item, materials[i][o], order) for i, item in enumerate(items)]
         if verdict == "logprob":
             answers = [item.answers for item in items]
-            order_probs[:, o] = _score_answers(lm, convs, answers, prefix)
+            order_probs[:, o] = score_answers(lm, convs, answers, prefix)
         else:
             texts = lm.generate(convs, seed=seed, assistant_prefix=prefix)
             for i, (item, text) in enumerate(zip(items, texts)):
@@ -100,7 +100,7 @@ def judge_items(cfg: JudgeConfig, lm: LMBackend, items: list[Item], materials: l
     return Verdicts(probs, order_probs, failed, replies)
 
 
-def _score_answers(lm: LMBackend, convs: list[Conversation], answers: list[list[str]], prefix: str) -> np.ndarray:
+def score_answers(lm: LMBackend, convs: list[Conversation], answers: list[list[str]], prefix: str) -> np.ndarray:
     """Score each conversation's own two answers; items sharing an answer pair go in one call."""
     out = np.zeros((len(convs), 2))
     groups: dict[tuple[str, ...], list[int]] = {}

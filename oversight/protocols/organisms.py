@@ -171,11 +171,12 @@ def _evidence(sub: Context, stage: StageResult, train_cfg: TrainConfig, planted:
                                     list(base.classes))) if texts else sub  # the texts after the data's rows: indices unchanged
         learner = reader.learner(sub.cfg.strong.model)
         model = learner.load(stage.path / "model.pt", planted.train_idx, seed)
-        arrays = {"states": learner.states(model, planted.audit_idx, train_cfg),
-                  "trusted_states": learner.states(model, trusted, train_cfg),
+        layers = learner.states(model, planted.audit_idx, train_cfg, every_layer=True)
+        trusted_layers = learner.states(model, trusted, train_cfg, every_layer=True)
+        head = learner.head_layer(model)  # the head's states are one of every layer's: one pass over each set, not two
+        arrays = {"states": layers[:, head], "trusted_states": trusted_layers[:, head],
                   "trusted_probs": learner.predict(model, trusted, train_cfg, desc="trusted"),
-                  "layer_states": learner.states(model, planted.audit_idx, train_cfg, every_layer=True),
-                  "trusted_layer_states": learner.states(model, trusted, train_cfg, every_layer=True),
+                  "layer_states": layers, "trusted_layer_states": trusted_layers,
                   "text_states": learner.states(model, len(base) + np.arange(len(texts)), train_cfg, every_layer=True)}
         return {"seconds": time.time() - start, "seed": seed}, arrays
 

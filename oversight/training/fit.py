@@ -136,6 +136,10 @@ class Learner:
         return pooled_states(model, self.source(), np.asarray(indices), train_cfg.eval_batch_size, self.ws.device,
                              train_cfg.autocasts(self.ws.device), every_layer=every_layer)
 
+    def head_layer(self, model: torch.nn.Module) -> int:
+        """Which of `states(..., every_layer=True)`'s layers the head reads (a probe's one layer; else the model's `layer`, -1 the last)."""
+        return -1 if self.cfg.mode == "probe" else int(model.layer)
+
     def save(self, model: torch.nn.Module, path: Path) -> None:
         """Every rank calls it (a sharded model's weights are gathered whole); rank 0 writes."""
         state = sharding.gathered(saved_state(model))
