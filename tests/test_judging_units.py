@@ -301,3 +301,24 @@ def test_best_of_n_keeps_the_candidate_turn_the_ranker_finds_most_convincing(sam
         np.testing.assert_allclose(recorded, scores[q], rtol=1e-5)
         assert materials[i].record["turns"][0][k] == kept[q] == candidates[int(np.argmax(recorded))][q]
     assert len({c[0] for c in candidates}) > 1  # the candidates differ, so the choice means something
+
+
+def test_interactive_consultancy_puts_the_questioners_question_between_turns_and_never_shows_it_the_passage(sampling_lm):
+    from oversight.judging.base import SCHEMES, roles_of
+    from oversight.judging.schemes.consultancy import _question_prompt, consultancy
+
+    assert "questioner" not in roles_of(SCHEMES.config("consultancy"))
+    with pytest.raises(ConfigError, match="interactive=true needs rounds >= 2"):
+        SCHEMES.config("consultancy", interactive=True, rounds=1)
+    cfg = SCHEMES.config("consultancy", interactive=True, rounds=2)
+    assert set(roles_of(cfg)) == {"consultant", "questioner"}
+    items = build_items(_dataset(), np.arange(2), ItemsConfig(), seed=0)  # the judge sees nothing of the passage
+    materials = consultancy(items, {"consultant": sampling_lm, "questioner": sampling_lm}, cfg, seed=0)
+    for it, m in zip(items, materials):
+        (question,) = m.record["questions"]
+        assert len(m.record["turns"]) == 2 and question.strip()
+        assert "Round 1: " in m.views[0] and f"The judge asks: {question}\nRound 2: " in m.views[0]
+        asked = _question_prompt(it, m.record["argued"], ["It is clearly so."], [])[0]["content"]
+        assert it.passage not in asked and "Round 1: It is clearly so." in asked  # the judge's view and the argument, not the text
+    plain = consultancy(items, {"consultant": sampling_lm}, SCHEMES.config("consultancy", rounds=2), seed=0)
+    assert "questions" not in plain[0].record and "The judge asks" not in plain[0].views[0]
