@@ -322,3 +322,24 @@ def test_interactive_consultancy_puts_the_questioners_question_between_turns_and
         assert it.passage not in asked and "Round 1: It is clearly so." in asked  # the judge's view and the argument, not the text
     plain = consultancy(items, {"consultant": sampling_lm}, SCHEMES.config("consultancy", rounds=2), seed=0)
     assert "questions" not in plain[0].record and "The judge asks" not in plain[0].views[0]
+
+
+def test_open_debate_records_the_protagonists_pick_and_scores_the_judge_on_right_and_wrong_picks(sampling_lm):
+    from oversight.judging.base import SCHEMES, Material, strong_prompt
+    from oversight.judging.judge import Verdicts
+    from oversight.judging.schemes.consultancy import PICK_PREFIX
+    from oversight.judging.schemes.debate import debate, debate_metrics
+    from oversight.keys import key_dict
+
+    assert "open" not in key_dict(SCHEMES.config("debate"))
+    items = build_items(_dataset(), np.arange(4), ItemsConfig(), seed=0)
+    materials = debate(items, {"debater": sampling_lm}, SCHEMES.config("debate", open=True, rounds=1), seed=0)
+    for it, m in zip(items, materials):
+        own = sampling_lm.option_probs([strong_prompt(it, "Which answer is correct? Reply with the answer only.")], it.answers, PICK_PREFIX)[0]
+        assert m.record["protagonist"] == int(np.argmax(own))
+    record = {"honest_verified_quotes": 0, "honest_quotes": 0, "dishonest_verified_quotes": 0, "dishonest_quotes": 0}
+    picked = [items[0].correct, items[1].correct, 1 - items[2].correct, 1 - items[3].correct]  # right, right, wrong, wrong
+    follows = np.eye(2)[picked] * 0.8 + 0.1  # the judge sides with the protagonist every time
+    verdicts = Verdicts(follows, np.stack([follows, follows], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
+    m = debate_metrics(items, [Material(["", ""], record | {"protagonist": p}) for p in picked], verdicts)
+    assert m["protagonist_acc"] == 0.5 and m["acc_protagonist_right"] == 1.0 and m["acc_protagonist_wrong"] == 0.0

@@ -3,6 +3,11 @@ one answer for `rounds` rounds, speaking simultaneously (each sees only earlier 
 sequentially (the second speaker, drawn per item, also sees the first's turn). Quotes are marked
 verified or not; the judge reads the transcript with sides and answers in both orders.
 
+`open: true` is open debate (Kenton et al. 2024): the debater first picks the answer it believes
+(as an open consultant picks) and is the protagonist for it, the other side the antagonist; the
+turns are the assigned debate's. Reported: `protagonist_acc` (its pick is right) and the judge's
+accuracy when the protagonist picked right and when it picked wrong.
+
 `best_of: N` gives each debater turn N sampled candidates, of which the one the `ranker` (a
 preference model reading the judge's view) finds most convincing is kept (Khan et al. 2024;
 judging/best_of.py); it needs a sampling debater (temperature > 0).
@@ -28,7 +33,7 @@ from oversight.judging.best_of import best_turns
 from oversight.judging.judge import ORDERS
 from oversight.judging.lm import LMConfig
 from oversight.judging.quotes import mark_quotes
-from oversight.judging.schemes.consultancy import check_rounds
+from oversight.judging.schemes.consultancy import check_rounds, picks
 from oversight.keys import keyed_if_set
 from oversight.organisms import mentions
 
@@ -38,6 +43,7 @@ class DebateConfig(SchemeConfig):
     debater: LMConfig = field(default_factory=LMConfig)  # both debaters (read the passage)
     rounds: int = 2  # rounds of one turn per debater
     mode: str = "simultaneous"  # simultaneous (each sees only earlier rounds) | sequential (the second hears the first)
+    open: bool = keyed_if_set(False)  # open debate: the debater picks the answer it believes first, and defends it as the protagonist
     best_of: int = keyed_if_set(1)  # candidate turns sampled per debater turn; the ranker's favourite is kept (1 = the one turn generated)
     ranker: LMConfig = keyed_if_set(default_factory=LMConfig)  # best_of > 1: the preference model that ranks candidates from the judge's view
     defect: list[str] = keyed_if_set(default_factory=list)  # a deceptive debater: on passages mentioning any of these words (whole words, any case) the correct answer's debater argues for the wrong one
@@ -73,6 +79,13 @@ def debate_metrics(items, materials, verdicts) -> dict[str, float]:
            "order_consistency": float((verdicts.order_probs[:, 0].argmax(-1) == verdicts.order_probs[:, 1].argmax(-1)).mean())}
     for side in ("honest", "dishonest"):
         out[f"{side}_verified_quote_rate"] = quote_rate(materials, f"{side}_")
+    if materials and "protagonist" in materials[0].record:  # open debate: does the judge follow a right and a wrong pick?
+        gold = np.array([it.correct for it in items])
+        right = np.array([m.record["protagonist"] for m in materials]) == gold
+        correct = verdicts.probs.argmax(-1) == gold
+        out |= {"protagonist_acc": float(right.mean()),
+                "acc_protagonist_right": float(correct[right].mean()) if right.any() else float("nan"),
+                "acc_protagonist_wrong": float(correct[~right].mean()) if (~right).any() else float("nan")}
     defected = np.array([bool(m.record.get("defected")) for m in materials])
     if defected.any():  # a deceptive debater: did its hidden subset escape the judge, and did the judge's doubt show it?
         wins = verdicts.order_probs.argmax(-1) == np.array([it.correct for it in items])[:, None]  # (n, 2 orders)
@@ -92,6 +105,7 @@ def debate(items, roles, cfg, seed) -> list[Material]:
     hidden = mentions(cfg.defect) if cfg.defect else None
     defects = [bool(hidden and hidden.search(it.passage)) for it in items]
     n = len(items)
+    protagonists = picks(items, lm, seed) if cfg.open else None
     scores = [[[None, None] for _ in range(cfg.rounds)] for _ in items]  # best_of: every candidate's ranker score
     if cfg.mode == "simultaneous":  # one phase: both sides speak from the same history
         phases = [[(i, k) for i in range(n) for k in (0, 1)]]
@@ -117,6 +131,8 @@ def debate(items, roles, cfg, seed) -> list[Material]:
         record = {"turns": said, "first_speaker": first, "mode": cfg.mode} | ({"candidate_scores": ranked} if cfg.best_of > 1 else {})
         if cfg.defect:  # recorded only for deceptive debaters: an honest debate's transcripts are as they always were
             record["defected"] = defected
+        if protagonists is not None:
+            record["protagonist"] = protagonists[len(materials)]
         for k, side in ((it.correct, "honest"), (1 - it.correct, "dishonest")):
             counts = [mark_quotes(rnd[k], it.passage)[1:] for rnd in said]
             record[f"{side}_verified_quotes"] = sum(v for v, _ in counts)
