@@ -96,3 +96,6 @@ def test_a_tied_or_frozen_table_is_left_whole(setup):
     assert used_rows.swap_in(model, source, np.arange(8)) is None
     table = used_rows.swap_in(copy.deepcopy(model0), source, np.arange(8))
     assert table is not None and len(table.rows) < 300
+    stray = int(np.setdiff1d(np.arange(1000), table.rows.numpy())[0])
+    with pytest.raises(IndexError):  # an id the table does not hold fails, never reads another row
+        table(torch.tensor([[stray]]))

@@ -21,15 +21,17 @@ PREFIX = "The correct answer is"
 def best_turns(speaker, ranker, convs: list, views: list[tuple], n: int, seed: int) -> tuple[list[str], np.ndarray]:
     """The kept turn per conversation, and every candidate's score, (len(convs), n).
 
-    `views[q]` is (item, side, text before the turn): what the ranker reads ahead of candidate q's turn."""
+    `views[q]` is (item, side, text before the turn, wanted): the ranker reads the text and the
+    candidate as side `side`'s turn, and scores the answer at position `wanted` (the speaker's own,
+    or for a defecting debater the one it secretly argues for)."""
     candidates = [speaker.generate(convs, seed=seed * 1000 + j) for j in range(n)]  # [candidate][conversation]
     scores = np.zeros((len(convs), n))
-    sides = np.array([side for _, side, _ in views])
+    wanted = np.array([want for *_, want in views])
     for j, said in enumerate(candidates):
         shown = [judge_conversation(item, judge_material(item, _with_turn(item, side, before, text)), (0, 1))
-                 for (item, side, before), text in zip(views, said)]
-        probs = score_answers(ranker, shown, [item.answers for item, _, _ in views], PREFIX)
-        scores[:, j] = probs[np.arange(len(convs)), sides]
+                 for (item, side, before, _), text in zip(views, said)]
+        probs = score_answers(ranker, shown, [item.answers for item, *_ in views], PREFIX)
+        scores[:, j] = probs[np.arange(len(convs)), wanted]
     best = scores.argmax(1)
     return [candidates[b][q] for q, b in enumerate(best)], scores
 

@@ -74,7 +74,9 @@ class Checkpoint:
 
     def save(self, model, optimizer, scheduler, state: TrainState, best_weights) -> None:
         """Every rank calls it: sharded tensors are gathered whole (a collective), and rank 0 writes them,
-        so the file is the same for any number of ranks and either `parallel` mode."""
+        so the file is the same for any number of ranks. Fully fine-tuned, it holds only the embedding rows
+        the stage uses unless the model is sharded (training/used_rows.py), so it resumes in the same
+        `parallel` mode; from the other one it does not fit and is discarded."""
         if self.path is None:
             return
         weights, moments, best = sharding.gathered((resume_state(model), optimizer.state_dict(), best_weights))

@@ -149,10 +149,11 @@ def _train(model, source: BatchSource, train_idx: np.ndarray, targets: np.ndarra
     ckpt = Checkpoint(checkpoint)
     resumed = ckpt.load(model, optimizer, scheduler, total_steps)
     state, best = resumed if resumed else (TrainState(), None)
+    stopped = bool(cfg.patience) and state.bad_evals >= cfg.patience  # a checkpoint written at the early stop resumes stopped
     target_tensor = torch.from_numpy(np.asarray(targets, dtype=np.float32))
     running = torch.zeros((), device=device)  # summed on device; read back only at log points
     finite = Finiteness(device)
-    since_log, stopped = 0, False
+    since_log = 0
     trainable = [p for p in model.parameters() if p.requires_grad]  # frozen weights have no gradient to clip
     clip_at = cfg.max_grad_norm if cfg.max_grad_norm > 0 else math.inf
     last_save = time.monotonic()

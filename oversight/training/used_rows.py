@@ -10,7 +10,10 @@ id, and afterwards each unused row is multiplied by ∏ₜ(1 − lr_t·λ) over 
 weights took. The weights come out the same up to float rounding (tests/test_used_rows.py), while
 no step allocates, zeroes, clips or updates the full table's gradient and moments, and model
 selection copies the small table. Only a plain `nn.Embedding` that is trained, not tied to another
-weight and not sharded (FSDP) is swapped; anything else trains its full table as before.
+weight, not sharded (FSDP) and without max_norm, scale_grad_by_freq or sparse gradients is swapped;
+anything else trains its full table as before. The table is 2-D, so `build_optimizer` decays it.
+A resume checkpoint holds the small table: it resumes in the same `parallel` mode (a checkpoint
+from the other mode does not fit and training restarts, with one line saying so).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class UsedRows(nn.Module):
     def __init__(self, full: nn.Embedding, rows: torch.Tensor) -> None:
         super().__init__()
         self.full, self.rows = [full], rows  # a list: the full table is not a submodule (not trained, not saved)
-        lut = torch.zeros(full.num_embeddings, dtype=torch.long, device=full.weight.device)
+        lut = torch.full((full.num_embeddings,), -1, dtype=torch.long, device=full.weight.device)  # a stray id fails, never reads another row
         lut[rows] = torch.arange(len(rows), device=lut.device)
         self.register_buffer("lut", lut, persistent=False)
         self.weight = nn.Parameter(full.weight.detach()[rows].clone())
@@ -57,7 +60,8 @@ def swap_in(model: nn.Module, source: BatchSource, indices: np.ndarray) -> UsedR
     if not isinstance(source, TokenSource) or not hasattr(backbone, "get_input_embeddings"):
         return None
     full = backbone.get_input_embeddings()
-    if type(full) is not nn.Embedding or not full.weight.requires_grad or full.max_norm is not None or _tied(model, full.weight):
+    if (type(full) is not nn.Embedding or not full.weight.requires_grad or full.max_norm is not None or full.scale_grad_by_freq
+            or full.sparse or _tied(model, full.weight)):
         return None
     ids = [source.tokens.ids[i] for i in np.asarray(indices)]
     used = np.unique(np.fromiter((t for row in ids for t in row), dtype=np.int64))

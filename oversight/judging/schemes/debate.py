@@ -116,7 +116,8 @@ def debate(items, roles, cfg, seed) -> list[Material]:
         for jobs in phases:
             convs = [_debater_turn(items[i], k, turns[i], current[i], r, defects[i] and k == items[i].correct) for i, k in jobs]
             if cfg.best_of > 1:
-                views = [(items[i], k, _heard(items[i], turns[i], current[i], k)) for i, k in jobs]
+                defecting = [defects[i] and k == items[i].correct for i, k in jobs]  # ranked by the answer it secretly argues for
+                views = [(items[i], k, _heard(items[i], turns[i], current[i], k), 1 - k if d else k) for (i, k), d in zip(jobs, defecting)]
                 replies, ranked = best_turns(lm, roles["ranker"], convs, views, cfg.best_of, seed * 100 + r)
                 for (i, k), row in zip(jobs, ranked):
                     scores[i][r][k] = row.tolist()
@@ -143,11 +144,10 @@ def debate(items, roles, cfg, seed) -> list[Material]:
 
 def _heard(item, past: list[list[str]], current: list[str], side: int) -> str:
     """The transcript before side `side`'s turn as the judge would read it (earlier rounds, then this round's first turn, if any)."""
-    body = transcript(item, past, (0, 1)) if past else ""
-    body = body.removeprefix(item.judge_view).lstrip("\n") if item.judge_view else body
+    lines = [transcript(item, past, (0, 1)).removeprefix(item.judge_view).lstrip("\n")] if past else []
     if current[1 - side]:
-        body += f"\nRound {len(past) + 1}, the debater who argues {item.answers[1 - side]}: {mark_quotes(current[1 - side], item.passage)[0]}"
-    return body
+        lines.append(f"Round {len(past) + 1}, the debater who argues {item.answers[1 - side]}: {mark_quotes(current[1 - side], item.passage)[0]}")
+    return "\n".join(lines)
 
 
 def _debater_turn(item, side: int, past: list[list[str]], current: list[str], r: int, defect: bool = False):
