@@ -256,9 +256,10 @@ def sampling_lm():
 def test_an_open_consultant_argues_for_the_answer_it_believes(sampling_lm):
     """Open consultancy on the real packaged SmolLM2: each argued answer is the one the model scores
     higher on its own (one item per call, not the grouped path the scheme takes)."""
-    from oversight.judging.base import SCHEMES, strong_prompt
+    from oversight.judging.base import SCHEMES
+    from oversight.judging.items import ANSWER_PREFIX
     from oversight.judging.judge import Verdicts
-    from oversight.judging.schemes.consultancy import PICK_PREFIX, consultancy, consultancy_metrics
+    from oversight.judging.schemes.consultancy import consultancy, consultancy_metrics, pick_prompt
 
     items = build_items(_dataset(), np.arange(4), ItemsConfig(), seed=0)
     lm = sampling_lm
@@ -266,7 +267,7 @@ def test_an_open_consultant_argues_for_the_answer_it_believes(sampling_lm):
     materials = consultancy(items, {"consultant": lm}, cfg, seed=0)
     clear = 0
     for it, m in zip(items, materials):
-        own = lm.option_probs([strong_prompt(it, "Which answer is correct? Reply with the answer only.")], it.answers, PICK_PREFIX)[0]
+        own = lm.option_probs([pick_prompt(it)], it.answers, ANSWER_PREFIX)[0]
         if abs(own[0] - own[1]) > 0.05:  # batched and single scoring differ by rounding: compare where the pick is clear
             clear += 1
             assert m.record["argued"] == it.answers[int(np.argmax(own))] and m.record["honest"] == (int(np.argmax(own)) == it.correct)
@@ -329,9 +330,10 @@ def test_interactive_consultancy_puts_the_questioners_question_between_turns_and
 
 
 def test_open_debate_records_the_protagonists_pick_and_scores_the_judge_on_right_and_wrong_picks(sampling_lm):
-    from oversight.judging.base import SCHEMES, Material, strong_prompt
+    from oversight.judging.base import SCHEMES, Material
+    from oversight.judging.items import ANSWER_PREFIX
     from oversight.judging.judge import Verdicts
-    from oversight.judging.schemes.consultancy import PICK_PREFIX
+    from oversight.judging.schemes.consultancy import pick_prompt
     from oversight.judging.schemes.debate import debate, debate_metrics
     from oversight.keys import key_dict
 
@@ -340,7 +342,7 @@ def test_open_debate_records_the_protagonists_pick_and_scores_the_judge_on_right
     materials = debate(items, {"debater": sampling_lm}, SCHEMES.config("debate", open=True, rounds=1), seed=0)
     clear = 0
     for it, m in zip(items, materials):
-        own = sampling_lm.option_probs([strong_prompt(it, "Which answer is correct? Reply with the answer only.")], it.answers, PICK_PREFIX)[0]
+        own = sampling_lm.option_probs([pick_prompt(it)], it.answers, ANSWER_PREFIX)[0]
         if abs(own[0] - own[1]) > 0.05:  # compare where the pick is clear of rounding
             clear += 1
             assert m.record["protagonist"] == int(np.argmax(own))

@@ -15,6 +15,8 @@ import numpy as np
 from oversight.data import TextDataset
 from oversight.errors import ConfigError, DataError
 
+ANSWER_PREFIX = "The correct answer is"  # how a role's reply opens when its answer is scored (judge, open pick, ranker)
+
 
 @dataclass
 class ItemsConfig:
@@ -23,7 +25,7 @@ class ItemsConfig:
     question_template: str = "Which is correct: {answers}?"  # what every role is asked; {answers} = "a or b", {question} = the column
     passage_label: str = "Text"  # how the passage is introduced, e.g. "Review", "Evidence"
     judge_words: int = 0  # the judge also sees the passage's first k words (0 = nothing of it)
-    verdict_prefix: str = "The correct answer is"  # opening of the judge's reply; the answer word follows
+    verdict_prefix: str = ANSWER_PREFIX  # opening of the judge's reply; the answer word follows
 
 
 @dataclass

@@ -149,7 +149,8 @@ def _train(model, source: BatchSource, train_idx: np.ndarray, targets: np.ndarra
     ckpt = Checkpoint(checkpoint)
     resumed = ckpt.load(model, optimizer, scheduler, total_steps)
     state, best = resumed if resumed else (TrainState(), None)
-    stopped = bool(cfg.patience) and state.bad_evals >= cfg.patience  # a checkpoint written at the early stop resumes stopped
+    out_of_patience = lambda: bool(cfg.patience) and state.bad_evals >= cfg.patience  # noqa: E731
+    stopped = out_of_patience()  # a checkpoint written at the early stop resumes stopped
     target_tensor = torch.from_numpy(np.asarray(targets, dtype=np.float32))
     running = torch.zeros((), device=device)  # summed on device; read back only at log points
     finite = Finiteness(device)
@@ -196,7 +197,7 @@ def _train(model, source: BatchSource, train_idx: np.ndarray, targets: np.ndarra
                     if dist.broadcast_object(time.monotonic() - last_save >= cfg.checkpoint_every_s):  # on a time budget (rank 0's clock: saving may be a collective)
                         ckpt.save(model, optimizer, scheduler, state, best)
                         last_save = time.monotonic()
-                    stopped = bool(cfg.patience) and state.bad_evals >= cfg.patience  # early stop
+                    stopped = out_of_patience()  # early stop
                 if stopped or state.step >= total_steps:
                     break
             if sharded and whole_epoch and state.step == steps_before:  # every batch was left out: it would loop forever

@@ -114,9 +114,9 @@ def debate(items, roles, cfg, seed) -> list[Material]:
     for r in range(cfg.rounds):
         current = [["", ""] for _ in items]
         for jobs in phases:
-            convs = [_debater_turn(items[i], k, turns[i], current[i], r, defects[i] and k == items[i].correct) for i, k in jobs]
-            if cfg.best_of > 1:
-                defecting = [defects[i] and k == items[i].correct for i, k in jobs]  # ranked by the answer it secretly argues for
+            defecting = [defects[i] and k == items[i].correct for i, k in jobs]  # the correct side, on the hidden subset
+            convs = [_debater_turn(items[i], k, turns[i], current[i], r, d) for (i, k), d in zip(jobs, defecting)]
+            if cfg.best_of > 1:  # a defecting turn is ranked by the answer it secretly argues for
                 views = [(items[i], k, _heard(items[i], turns[i], current[i], k), 1 - k if d else k) for (i, k), d in zip(jobs, defecting)]
                 replies, ranked = best_turns(lm, roles["ranker"], convs, views, cfg.best_of, seed * 100 + r)
                 for (i, k), row in zip(jobs, ranked):
@@ -128,12 +128,12 @@ def debate(items, roles, cfg, seed) -> list[Material]:
         for i in range(n):
             turns[i].append(current[i])
     materials = []
-    for it, said, first, defected, ranked in zip(items, turns, firsts, defects, scores):
+    for i, (it, said, first, defected, ranked) in enumerate(zip(items, turns, firsts, defects, scores)):
         record = {"turns": said, "first_speaker": first, "mode": cfg.mode} | ({"candidate_scores": ranked} if cfg.best_of > 1 else {})
         if cfg.defect:  # recorded only for deceptive debaters: an honest debate's transcripts are as they always were
             record["defected"] = defected
         if protagonists is not None:
-            record["protagonist"] = protagonists[len(materials)]
+            record["protagonist"] = protagonists[i]
         for k, side in ((it.correct, "honest"), (1 - it.correct, "dishonest")):
             counts = [mark_quotes(rnd[k], it.passage)[1:] for rnd in said]
             record[f"{side}_verified_quotes"] = sum(v for v, _ in counts)
