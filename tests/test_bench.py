@@ -28,6 +28,8 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
     for arm in train.values():
         assert 0 < arm["matmul_fraction"] <= arm["padded_matmul_fraction"]
         assert 0 < arm["rise_mb"] < arm["peak_mb"]  # its own share: gradients and optimizer moments at least
+        assert arm["live_peak_mb"] > 4 * results["model"]["nonembedding_params"] / 2**20  # the arm builds its model: its weights at least
+    assert all(arm["live_peak_mb"] > 0 for arm in results["label"].values()) and results["live_peak_vs_naive"] > 0
     assert results["speedup_vs_naive_mb1"] > 0 and results["speedup_vs_trainer"] > 0
     pipeline = results["pipeline"]  # a whole W2S run both ways, on the same rows, for the same epochs
     for name in ("ours", "reference", *(["ours_bf16"] if bf16 else [])):
@@ -41,3 +43,20 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
         assert set(pipeline["speedups_bf16"]) == set(pipeline["speedups"]) and results["matmul_bf16_gflops"] > 0
         assert {"vs_naive", "vs_hf_trainer_bf16", "vs_ours_fp32"} <= set(results["speedups_bf16"])
         assert train["hf_trainer_bf16"]["extra"]["train_loss"] > 0
+
+
+def test_the_live_tensor_peak_counts_the_tensors_held_at_once():
+    from oversight.bench.memory import live_tensor_peak_mb
+
+    def overlapping():  # 8 MB, then 16 MB while the first is alive: 24 MB at once
+        first = torch.ones(2 * 2**20)
+        second = torch.ones(4 * 2**20)
+        return first.sum() + second.sum()
+
+    def one_at_a_time():  # the 8 MB tensor is freed before the 16 MB one is made
+        total = torch.ones(2 * 2**20).sum()
+        return total + torch.ones(4 * 2**20).sum()
+
+    cpu = torch.device("cpu")
+    assert abs(live_tensor_peak_mb(overlapping, cpu) - 24) < 0.5
+    assert abs(live_tensor_peak_mb(one_at_a_time, cpu) - 16) < 0.5

@@ -72,3 +72,60 @@ def test_cpu_dropout_swaps_while_training_and_restores_after():
         assert not torch.allclose(trained, before)
     assert model.config._attn_implementation == "sdpa"
     assert [m for m in model.modules() if type(m) is nn.Dropout] == originals and all(m.training for m in originals)
+
+
+def _saved_bytes(fn):
+    """Output of `fn()` and the bytes autograd keeps for its backward."""
+    sizes = []
+
+    def pack(t):
+        sizes.append(t.untyped_storage().nbytes())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = fn()
+    return out, sum(sizes)
+
+
+def test_dropped_attention_has_autograds_gradients_and_keeps_half_the_memory():
+    from oversight.training.dropout import DroppedAttention
+
+    torch.manual_seed(2)
+    scores = torch.randn(4, 3, 32, 32, dtype=torch.float64, requires_grad=True)
+    value = torch.randn(4, 3, 32, 8, dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(4, 3, 32, 8, dtype=torch.float64)
+
+    def autograd_path():  # what attend computed before: autograd through softmax, multiplier and matmul
+        probs = torch.softmax(scores, -1)
+        return torch.matmul(probs * keep_scale(probs, 0.3), value)
+
+    torch.manual_seed(7)
+    expected, autograd_bytes = _saved_bytes(autograd_path)
+    expected_grads = torch.autograd.grad((expected * upstream).sum(), (scores, value))
+    torch.manual_seed(7)  # the same random lanes
+    out, fused_bytes = _saved_bytes(lambda: DroppedAttention.apply(scores, value, 0.3))
+    grads = torch.autograd.grad((out * upstream).sum(), (scores, value))
+    assert torch.equal(out, expected)
+    for got, want in zip(grads, expected_grads):
+        assert torch.allclose(got, want, rtol=1e-10, atol=1e-12)
+    weights = scores.numel()
+    assert autograd_bytes >= 3 * 8 * weights  # probabilities, multiplier, dropped probabilities (float64 here)
+    assert fused_bytes <= 8 * weights + 2 * weights + value.numel() * 8  # probabilities, 2-byte lanes, the values
+
+
+def test_dropped_attention_under_bf16_autocast_matches_fp32_within_rounding():
+    from oversight.training.dropout import DroppedAttention
+
+    torch.manual_seed(3)
+    query, key = torch.randn(2, 2, 16, 8, requires_grad=True), torch.randn(2, 2, 16, 8, requires_grad=True)
+    value = torch.randn(2, 2, 16, 8, requires_grad=True)
+    results = []
+    for bf16 in (False, True):
+        torch.manual_seed(9)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # scores and values come out of matmuls, as in a model
+            scores, values = torch.matmul(query, key.transpose(-2, -1)), torch.matmul(value, torch.eye(8))
+            assert scores.dtype == (torch.bfloat16 if bf16 else torch.float32)
+            out = DroppedAttention.apply(scores, values, 0.1)
+        results.append((out.float(), *torch.autograd.grad(out.float().sum(), (query, key, value))))
+    for fp32, bf16 in zip(*results):
+        assert bf16.dtype == torch.float32 and torch.allclose(fp32, bf16, atol=0.1, rtol=0.05)

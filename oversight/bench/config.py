@@ -38,6 +38,7 @@ class BenchConfig:
     pipeline_reps: int = 2  # interleaved repetitions of each pipeline
     trainer: bool = True  # include the HF Trainer arm
     cpu_bf16: bool = True  # on a CPU that multiplies bf16 natively, also time our arms with bf16 autocast (a run's train.cpu_bf16=true) and HF Trainer with bf16=True; the reference loop stays fp32
+    memory: bool = True  # after the timed repetitions, one more pass of every training and labelling arm under torch.profiler for its live-tensor peak
     profile: bool = True  # torch.profiler top ops of our training step and labelling
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0  # data order and initialisation

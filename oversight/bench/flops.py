@@ -1,4 +1,4 @@
-"""Model FLOPs, the machine's dense-matmul rate, and peak memory, for `oversight bench`.
+"""Model FLOPs and the machine's dense-matmul rate, for `oversight bench`.
 
 Model FLOPs count useful work only, so padding shows up as lost throughput:
 
@@ -14,10 +14,6 @@ machine really delivers rather than against a datasheet.
 
 from __future__ import annotations
 
-import ctypes
-import gc
-import os
-import threading
 import time
 from dataclasses import dataclass
 
@@ -76,58 +72,3 @@ def matmul_flops_per_second(device: torch.device, size: int = 2048, seconds: flo
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _release_freed_memory() -> None:
-    """Collect garbage and hand freed heap pages back to the OS (glibc `malloc_trim`), so the RSS a
-    block starts from holds no memory an earlier block freed but the allocator kept."""
-    gc.collect()
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: the rise may be understated by reused free pages
-        pass
-
-
-class PeakMemory:
-    """Peak memory while the block runs: `max_memory_allocated` on CUDA, sampled process RSS on CPU.
-
-    CPU RSS includes everything the process holds (Python, torch, the loaded models), so it grows
-    with whatever ran before; `rise_mb` is the block's own share: the peak minus the RSS at its
-    start, taken after freed memory is returned to the OS. On CUDA the rise is over the memory
-    allocated at the start. `getrusage` cannot be reset per block, hence sampling.
-    """
-
-    def __init__(self, device: torch.device, interval: float = 0.01) -> None:
-        self.device, self.interval = device, interval
-        self.peak_mb = self.rise_mb = 0.0
-        self._stop = threading.Event()
-        self._peak = self._start = 0
-
-    def __enter__(self) -> PeakMemory:
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
-            self._start = torch.cuda.memory_allocated(self.device)
-        else:
-            _release_freed_memory()
-            self._peak = self._start = _rss_bytes()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._peak = max(self._peak, _rss_bytes())
-
-    def __exit__(self, *exc) -> None:
-        if self.device.type == "cuda":
-            self._peak = torch.cuda.max_memory_allocated(self.device)
-        else:
-            self._stop.set()
-            self._thread.join()
-            self._peak = max(self._peak, _rss_bytes())
-        self.peak_mb, self.rise_mb = self._peak / 2**20, (self._peak - self._start) / 2**20

@@ -25,13 +25,13 @@ def summarize(arms: list[Arm], matmul_rate: float) -> dict:
 
 def format_table(results: dict) -> str:
     head = (f"{'loop':<10} {'arm':<15} {'ex/s':>8} {'tok/s':>9} {'GFLOP/s':>8} {'of matmul':>9} {'w/ padding':>10} "
-            f"{'pad waste':>9} {'peak MB':>8} {'rise MB':>8}")
+            f"{'pad waste':>9} {'peak MB':>8} {'rise MB':>8} {'live MB':>8}")
     lines = [head, "-" * len(head)]
     for loop in ("train", "label"):
         for arm, s in results[loop].items():
             lines.append(f"{loop:<10} {arm:<15} {s['examples_per_s']:>8.1f} {s['tokens_per_s']:>9.0f} "
                          f"{s['model_flops_per_s'] / 1e9:>8.2f} {s['matmul_fraction']:>9.1%} {s['padded_matmul_fraction']:>10.1%} "
-                         f"{s['padding_waste']:>9.1%} {s['peak_mb']:>8.0f} {s['rise_mb']:>8.0f}")
+                         f"{s['padding_waste']:>9.1%} {s['peak_mb']:>8.0f} {s['rise_mb']:>8.0f} {_mb(s.get('live_peak_mb')):>8}")
     probe = results["probe_sweep"]
     lines += ["", f"matmul rate: {results['matmul_gflops']:.1f} GFLOP/s (median of {len(results['matmul_gflops_samples'])}, "
               f"{results.get('matmul_dtype', 'torch.float32')}, {results['device']}, {results['threads']} threads)",
@@ -39,6 +39,7 @@ def format_table(results: dict) -> str:
               f"vs naive minibatch 1: {results['speedup_vs_naive_mb1']:.2f}x   vs HF Trainer: {_fmt(results['speedup_vs_trainer'])}   "
               f"labelling vs naive labelling: {results['label_speedup_vs_naive']:.2f}x",
               f"labelling model-FLOPs/s / matmul rate: {results['label_matmul_fraction']:.1%}",
+              f"live-tensor peak, ours / naive (minibatch {results['config']['batch_size']}): {_fmt(results.get('live_peak_vs_naive'))}",
               *_bf16_lines(results),
               f"probe sweep ({probe['runs']} runs, {probe['epochs']} epochs, {probe['train_examples']} examples, {probe['model']}): "
               f"backbone FLOPs recompute/cached {probe['flops_saving']:.1f}x, time {probe['time_saving']:.1f}x, "
@@ -61,6 +62,10 @@ def _bf16_lines(results: dict) -> list[str]:
             f"vs naive minibatch 1 {bf16['vs_naive_mb1']:.2f}x, vs HF Trainer bf16 {_fmt(bf16.get('vs_hf_trainer_bf16'))}, "
             f"vs HF Trainer fp32 {_fmt(bf16.get('vs_hf_trainer'))}, vs ours fp32 {bf16['vs_ours_fp32']:.2f}x; "
             f"labelling vs naive {bf16['label_vs_naive']:.2f}x"]
+
+
+def _mb(value) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
 
 
 def _fmt(value) -> str:

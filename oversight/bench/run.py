@@ -21,6 +21,7 @@ import torch
 from oversight.atomic import atomic_write_bytes
 from oversight.bench.flops import matmul_dtype, matmul_flops_per_second, sync
 from oversight.bench.hf import trainer_training
+from oversight.bench.memory import live_tensor_peak_mb
 from oversight.bench.naive import naive_labelling, naive_training, naive_training_mb1
 from oversight.bench.ours import our_labelling, our_training
 from oversight.bench.pipeline import format_pipeline, pipeline_bench
@@ -137,6 +138,12 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
 
     train = {k: summarize(v, of_matmul(k)) for k, v in train_runs.items()}
     label = {k: summarize(v, of_matmul(k)) for k, v in label_runs.items()}
+    if cfg.memory:
+        log("live-tensor peaks (one more pass of every arm, under the profiler) ...")
+        for name, fn in train_arms.items():
+            train[name]["live_peak_mb"] = live_tensor_peak_mb(lambda: fn(cfg, task, device), device)
+        for name, fn in label_arms.items():
+            label[name]["live_peak_mb"] = live_tensor_peak_mb(lambda: fn(cfg, task, label_model, device), device)
     log("probe sweep ...")
     probe = probe_sweep(cfg, device)
     probe["default_config_flops_saving"] = sweep_flops_ratio(2000, 10, cfg.probe_runs, 2000)  # the default config's weak probe
@@ -147,6 +154,7 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
         "label_matmul_fraction": label["ours"]["matmul_fraction"],
         "probe_backbone_flops_saving": probe["flops_saving"],
         "label_speedup_vs_naive": label["ours"]["examples_per_s"] / label["naive"]["examples_per_s"],
+        "live_peak_vs_naive": train["ours"]["live_peak_mb"] / train["naive"]["live_peak_mb"] if cfg.memory else None,
         # per repetition, arms run back to back: robust to load that drifts over the run
         "paired_speedups": {f"{'ours_bf16_' if k.endswith('_bf16') else ''}vs_{k}":  # each arm against ours in its precision
                             [b.seconds / a.seconds for a, b in zip(train_runs["ours_bf16" if k.endswith("_bf16") else "ours"], v)]

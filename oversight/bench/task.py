@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from oversight.bench.config import BenchConfig
-from oversight.bench.flops import ModelShape, PeakMemory, sync
+from oversight.bench.flops import ModelShape, sync
+from oversight.bench.memory import PeakMemory
 from oversight.errors import ConfigError
 from oversight.training.batching import Tokenized, tokenize
 
