@@ -82,7 +82,7 @@ def quote_rate(materials, prefix: str = "") -> float:
 
 def strong_prompt(item, instruction: str, history: str = "") -> list[dict[str, str]]:
     """A strong role's conversation: it reads the full passage."""
-    parts = [ask(item, item.answers), item.passage_line, history, instruction]
+    parts = [ask(item), item.passage_line, history, instruction]
     return [{"role": "user", "content": "\n\n".join(p for p in parts if p)}]
 
 

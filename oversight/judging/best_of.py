@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from oversight.judging.base import judge_material
-from oversight.judging.items import ANSWER_PREFIX
+from oversight.judging.items import ANSWER_PREFIX, named
 from oversight.judging.judge import judge_conversation, score_answers
 from oversight.judging.quotes import mark_quotes
 
@@ -29,7 +29,7 @@ def best_turns(speaker, ranker, convs: list, views: list[tuple], n: int, seed: i
     for j, said in enumerate(candidates):
         shown = [judge_conversation(item, judge_material(item, _with_turn(item, side, before, text)), (0, 1))
                  for (item, side, before, _), text in zip(views, said)]
-        probs = score_answers(ranker, shown, [item.answers for item, *_ in views], ANSWER_PREFIX)
+        probs = score_answers(ranker, shown, [named(item) for item, *_ in views], ANSWER_PREFIX)
         scores[:, j] = probs[np.arange(len(convs)), wanted]
     best = scores.argmax(1)
     return [candidates[b][q] for q, b in enumerate(best)], scores

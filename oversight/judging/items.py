@@ -4,6 +4,11 @@
 evidence), which is the question, and how much of the passage the judge may see (`judge_words`:
 the first k words, as the sparse-pixel judge of Irving et al. 2018 sees k pixels). Binary datasets
 debate their two classes; with more classes the gold answer faces one distractor drawn per item.
+A dataset whose answers differ per row (QuALITY's options) names two columns in `answer_columns`:
+their texts are argued over and listed as (A) and (B), by the position each is listed at, and the
+verdict names the letter, so a long answer is not scored against a short one by the likelihood of
+its words, and listing the answers in both orders cancels a preference for a letter as it does
+one for a position (Khan et al. 2024 swap their answers the same way).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 
 from oversight.data import TextDataset
 from oversight.errors import ConfigError, DataError
+from oversight.keys import keyed_if_set
 
 ANSWER_PREFIX = "The correct answer is"  # how a role's reply opens when its answer is scored (judge, open pick, ranker)
 
@@ -26,6 +32,7 @@ class ItemsConfig:
     passage_label: str = "Text"  # how the passage is introduced, e.g. "Review", "Evidence"
     judge_words: int = 0  # the judge also sees the passage's first k words (0 = nothing of it)
     verdict_prefix: str = ANSWER_PREFIX  # opening of the judge's reply; the answer word follows
+    answer_columns: list[str] = keyed_if_set(default_factory=list)  # two columns with each row's own answer texts, shown as (A) and (B); the dataset's two classes say which is right ([] = the classes are the answers)
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Item:
     answers: list[str]  # the two answers argued over, in canonical order
     classes: list[int]  # class index of each answer
     correct: int  # position of the gold answer in `answers`
+    lettered: bool = False  # listed as (A) and (B) by position, and a verdict names the letter (per-row answers)
 
 
 def build_items(ds: TextDataset, indices: np.ndarray, cfg: ItemsConfig, seed: int) -> list[Item]:
@@ -46,6 +54,10 @@ def build_items(ds: TextDataset, indices: np.ndarray, cfg: ItemsConfig, seed: in
     questions = _column(ds, cfg.question_column) if cfg.question_column else None
     if "{question}" in cfg.question_template and questions is None:
         raise ConfigError("items.question_template uses {question} but items.question_column is empty")
+    if cfg.answer_columns and (len(cfg.answer_columns) != 2 or len(ds.classes) != 2):
+        raise ConfigError(f"items.answer_columns names two columns of a two-class dataset (which one is right), "
+                          f"got {cfg.answer_columns} on {len(ds.classes)} classes")
+    own = [_column(ds, c) for c in cfg.answer_columns]
     items = []
     for i in map(int, indices):
         gold = int(ds.labels[i])
@@ -61,14 +73,25 @@ def build_items(ds: TextDataset, indices: np.ndarray, cfg: ItemsConfig, seed: in
         question = cfg.question_template.format(question=questions[i] if questions is not None else "", answers="{answers}")
         words = passage.split()
         view = " ".join(words[: cfg.judge_words]) + (" ..." if len(words) > cfg.judge_words else "") if cfg.judge_words else ""
+        answers = [str(column[i]) for column in own] if own else [ds.classes[c] for c in classes]
         items.append(Item(i, question, passage, f"{cfg.passage_label}: {view}" if view else "", f"{cfg.passage_label}: {passage}",
-                          [ds.classes[c] for c in classes], classes, classes.index(gold)))
+                          answers, classes, classes.index(gold), bool(own)))
     return items
 
 
-def ask(item: Item, answers: list[str]) -> str:
-    """The question with the answers in the order given."""
-    listed = f"{answers[0]} or {answers[1]}"
+LETTERS = ("A", "B")  # the names of per-row answers, by the position they are listed at
+
+
+def named(item: Item, order: tuple[int, int] = (0, 1)) -> list[str]:
+    """What a verdict names for each answer (in canonical order) when they are listed in `order`:
+    the answer itself, or the letter of the position it is listed at."""
+    return [LETTERS[order.index(k)] for k in (0, 1)] if item.lettered else list(item.answers)
+
+
+def ask(item: Item, order: tuple[int, int] = (0, 1)) -> str:
+    """The question with the answers listed in `order` (each after its letter, where answers have one)."""
+    shown = [f"({LETTERS[p]}) {item.answers[k]}" if item.lettered else item.answers[k] for p, k in enumerate(order)]
+    listed = f"{shown[0]} or {shown[1]}"
     return item.question.replace("{answers}", listed) if "{answers}" in item.question else f"{item.question} ({listed})"
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from oversight.errors import ConfigError, OversightError
 from oversight.judging.backends import LMBackend
-from oversight.judging.items import Item, ask
+from oversight.judging.items import LETTERS, Item, ask, named
 from oversight.judging.lm import Conversation, LMConfig
 from oversight.training.config import ClassifierConfig, TrainConfig
 
@@ -54,7 +54,7 @@ class Verdicts:
 
 def judge_conversation(item: Item, material: str, order: tuple[int, int]) -> Conversation:
     """The question (answers listed in `order`), then the protocol's material: all the judge reads."""
-    parts = [ask(item, [item.answers[k] for k in order]), material]
+    parts = [ask(item, order), material]
     return [{"role": "user", "content": "\n".join(p for p in parts if p)}]
 
 
@@ -63,6 +63,18 @@ def parse_verdict(reply: str, answers: list[str]) -> int | None:
     found = [(m.start(), k) for k, a in enumerate(answers)
              for m in [re.search(rf"(?<!\w){re.escape(a.lower())}(?!\w)", reply.lower())] if m]
     return min(found)[1] if found else None
+
+
+LEADING_LETTER = re.compile(r"^\W*\(?([AB])\)?(?![A-Za-z])")  # "A", " (B).", '"A"' opening the reply
+BRACKETED_LETTER = re.compile(r"\(([AB])\)")  # "(B)" anywhere
+
+
+def parse_pick(reply: str, item: Item, order: tuple[int, int] = (0, 1)) -> int | None:
+    """The answer (canonical position) `reply` picks: for lettered answers listed in `order`, the letter
+    opening the reply or the first bracketed one; else, or failing that, the first answer text it names."""
+    if item.lettered and (m := LEADING_LETTER.match(reply) or BRACKETED_LETTER.search(reply)):
+        return order[LETTERS.index(m.group(1))]
+    return parse_verdict(reply, item.answers)
 
 
 def judge_items(cfg: JudgeConfig, lm: LMBackend, items: list[Item], materials: list[list[str]],
@@ -80,13 +92,13 @@ def judge_items(cfg: JudgeConfig, lm: LMBackend, items: list[Item], materials: l
     for o, order in enumerate(ORDERS):
         convs = [judge_conversation(item, materials[i][o], order) for i, item in enumerate(items)]
         if verdict == "logprob":
-            answers = [item.answers for item in items]
+            answers = [named(item, order) for item in items]
             order_probs[:, o] = score_answers(lm, convs, answers, prefix)
         else:
             texts = lm.generate(convs, seed=seed, assistant_prefix=prefix)
             for i, (item, text) in enumerate(zip(items, texts)):
                 replies[i][o] = text
-                pick = parse_verdict(text, item.answers)
+                pick = parse_pick(text, item, order)
                 failed[i, o] = pick is None
                 order_probs[i, o] = [0.5, 0.5] if pick is None else np.eye(2)[pick]
     rate = float(failed.mean()) if n else 0.0

@@ -79,7 +79,7 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     arrays = decided.arrays()
     verdicts = Verdicts(arrays["probs"], arrays["order_probs"], arrays["failed"], [])
     metrics = score(items, materials, verdicts, spec, cfg.bootstrap, seed)
-    _publish(ctx, decided.path / "transcripts.jsonl", name + tag, seed)
+    _publish(ctx, decided.path / "transcripts.jsonl", name + tag, seed, items)
     probs = np.zeros((len(items), len(ctx.dataset.classes)), dtype=np.float32)
     for i, it in enumerate(items):
         probs[i, it.classes] = verdicts.probs[i]
@@ -133,7 +133,7 @@ def _write_transcripts(path: Path, name: str, items: list[Item], materials: list
             f.write(json.dumps(row) + "\n")
 
 
-def _publish(ctx: Context, path: Path, name: str, seed: int) -> None:
+def _publish(ctx: Context, path: Path, name: str, seed: int, items: list[Item]) -> None:
     """Copy the transcripts into the run directory and log them as a wandb table."""
     if not dist.is_main() or ctx.ws.run_dir is None:
         return
@@ -143,5 +143,5 @@ def _publish(ctx: Context, path: Path, name: str, seed: int) -> None:
     out.write_bytes(path.read_bytes())
     if ctx.ws.table is not None:
         table = [[name, r["index"], r["gold"], r["answers"][int(np.argmax(r["verdict_probs"]))],
-                  r["verdict_probs"][r["answers"].index(r["gold"])], r["judge_view"], r["judge_reads"][0]] for r in rows]
+                  r["verdict_probs"][it.correct], r["judge_view"], r["judge_reads"][0]] for r, it in zip(rows, items)]
         ctx.ws.table(f"transcripts/{name}/seed{seed}", TABLE_COLUMNS, table)

@@ -98,17 +98,22 @@ TASKS: dict[str, Task] = {
 }
 
 
-def load_task(name: str, cfg: W2STaskConfig) -> TextDataset:
-    """Read the preset's rows and binarise them, one seeded coin per row (`data.seed`)."""
+def read_rows(name: str, hub_id: str, cfg: W2STaskConfig):
+    """(where, rows): `datasets.load_dataset` on `cfg.path` or the hub id, one split; a failure is a one-line DataError."""
     import datasets  # heavy: imported only when a preset is used
 
-    task = TASKS[name]
-    where = cfg.path or task.hub_id
+    where = cfg.path or hub_id
     try:
-        rows = datasets.load_dataset(where, split=cfg.split, revision=cfg.revision or None)
+        return where, datasets.load_dataset(where, split=cfg.split, revision=cfg.revision or None)
     except Exception as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise DataError(f"{name}: cannot load {where} split {cfg.split!r}: {type(err).__name__}: {first}") from err
+
+
+def load_task(name: str, cfg: W2STaskConfig) -> TextDataset:
+    """Read the preset's rows and binarise them, one seeded coin per row (`data.seed`)."""
+    task = TASKS[name]
+    where, rows = read_rows(name, task.hub_id, cfg)
     rng = random.Random(f"{name}/{cfg.seed}")
     texts, labels, dropped = [], [], 0
     for i, row in enumerate(rows):
