@@ -141,9 +141,9 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
     if cfg.memory:
         log("live-tensor peaks (one more pass of every arm, under the profiler) ...")
         for name, fn in train_arms.items():
-            train[name]["live_peak_mb"] = live_tensor_peak_mb(lambda: fn(cfg, task, device), device)
+            train[name]["live_peak_mb"] = live_tensor_peak_mb(partial(fn, cfg, task, device), device)
         for name, fn in label_arms.items():
-            label[name]["live_peak_mb"] = live_tensor_peak_mb(lambda: fn(cfg, task, label_model, device), device)
+            label[name]["live_peak_mb"] = live_tensor_peak_mb(partial(fn, cfg, task, label_model, device), device)
     log("probe sweep ...")
     probe = probe_sweep(cfg, device)
     probe["default_config_flops_saving"] = sweep_flops_ratio(2000, 10, cfg.probe_runs, 2000)  # the default config's weak probe
