@@ -99,3 +99,21 @@ def test_a_tied_or_frozen_table_is_left_whole(setup):
     stray = int(np.setdiff1d(np.arange(1000), table.rows.numpy())[0])
     with pytest.raises(IndexError):  # an id the table does not hold fails, never reads another row
         table(torch.tensor([[stray]]))
+
+
+def test_a_run_resumed_from_its_early_stop_checkpoint_stays_stopped_and_keeps_its_weights(setup, tmp_path):
+    """Used rows, gold selection and patience: the checkpoint written at the early stop resumes
+    (as after a kill at that point) into a run that takes no further step and ends with the same weights."""
+    source, targets, model0 = setup
+    cfg = TrainConfig(epochs=6, batch_size=8, lr=1e-3, weight_decay=0.5, val_frac=0.25, select="gold_holdout",
+                      evals_per_epoch=2, patience=1, checkpoint_every_s=0)
+    ckpt = tmp_path / "train.ckpt"
+    first = copy.deepcopy(model0)
+    stopped = train(first, source, np.arange(48), targets, cfg, seed=0, device=CPU, checkpoint=ckpt)
+    assert stopped.step < planned_steps(cfg, 48)[1] and stopped.bad_evals == 1 and ckpt.exists()  # stopped early
+    resumed = copy.deepcopy(model0)
+    again = train(resumed, source, np.arange(48), targets, cfg, seed=0, device=CPU, checkpoint=ckpt)
+    assert (again.step, again.best_step, len(again.history)) == (stopped.step, stopped.best_step, len(stopped.history))
+    first_weights, resumed_weights = first.state_dict(), resumed.state_dict()
+    for name in first_weights:
+        torch.testing.assert_close(resumed_weights[name], first_weights[name], rtol=0, atol=0, msg=name)
