@@ -353,3 +353,34 @@ def test_open_debate_records_the_protagonists_pick_and_scores_the_judge_on_right
     verdicts = Verdicts(follows, np.stack([follows, follows], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
     m = debate_metrics(items, [Material(["", ""], record | {"protagonist": p}) for p in picked], verdicts)
     assert m["protagonist_acc"] == 0.5 and m["acc_protagonist_right"] == 1.0 and m["acc_protagonist_wrong"] == 0.0
+
+
+def test_critique_then_refine_rewrites_each_turn_from_its_draft_and_a_critique_that_read_the_passage(sampling_lm):
+    """On the real packaged SmolLM2 (sampling, one round): every judged turn is the debater's rewrite
+    of its recorded draft given its recorded critique, re-drawn here with the same seeds; the critic
+    read the passage and the draft; the judge reads the rewrites only."""
+    from oversight.judging.base import SCHEMES, roles_of
+    from oversight.judging.lm import LMConfig
+    from oversight.judging.schemes.debate import critique_prompt, debate, refine_prompt
+    from oversight.keys import key_dict
+
+    assert "critic" not in roles_of(SCHEMES.config("debate")) and "refine" not in key_dict(SCHEMES.config("debate"))
+    sampling = LMConfig(max_new_tokens=8, temperature=1.0)
+    cfg = SCHEMES.config("debate", refine=True, rounds=1, debater=sampling, critic=sampling)
+    assert set(roles_of(cfg)) == {"debater", "critic"}
+    items = build_items(_dataset(), np.arange(2), ItemsConfig(judge_words=1), seed=0)
+    materials = debate(items, {"debater": sampling_lm, "critic": sampling_lm}, cfg, seed=0)
+    jobs = [(i, k) for i in range(2) for k in (0, 1)]
+    convs = [_debater_turn(items[i], k, [], ["", ""], 0) for i, k in jobs]
+    drafts = sampling_lm.generate(convs, seed=0)
+    prompts = [critique_prompt(items[i], items[i].answers[k], d) for (i, k), d in zip(jobs, drafts)]
+    critiques = sampling_lm.generate(prompts, seed=0)
+    finals = sampling_lm.generate([refine_prompt(c, d, q) for c, d, q in zip(convs, drafts, critiques)], seed=0)
+    for q, (i, k) in enumerate(jobs):
+        record = materials[i].record
+        assert (record["drafts"][0][k], record["critiques"][0][k], record["turns"][0][k]) == (drafts[q], critiques[q], finals[q])
+        assert items[i].passage in prompts[q][0]["content"] and drafts[q] in prompts[q][0]["content"]
+        assert finals[q] in materials[i].views[0] and (drafts[q] == finals[q] or drafts[q] not in materials[i].views[0])
+    assert finals != drafts  # the rewrite is a new turn
+    plain = debate(items, {"debater": sampling_lm}, SCHEMES.config("debate", rounds=1), seed=0)
+    assert "drafts" not in plain[0].record
