@@ -80,13 +80,12 @@ def live_tensor_peak_mb(body: Callable[[], object], device: torch.device) -> flo
     and free events. The profiler slows `body` down: time it separately.
     """
     gc.collect()
-    if device.type == "cuda":
+    if device.type == "cuda":  # the allocator counts live tensors itself: PeakMemory's rise is the answer
         torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        start = torch.cuda.memory_allocated(device)
-        body()
-        torch.cuda.synchronize(device)
-        return (torch.cuda.max_memory_allocated(device) - start) / 2**20
+        with PeakMemory(device) as memory:
+            body()
+            torch.cuda.synchronize(device)
+        return memory.rise_mb
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:

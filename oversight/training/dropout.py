@@ -17,7 +17,8 @@ Every `nn.Dropout` becomes a `BulkDropout` with the same `p`. A transformers mod
 with SDPA gets `attend`: its attention-probability dropout would otherwise run inside SDPA's math
 path, at 5 ms a call, the costliest dropout of a step. `attend` computes that same math path
 (scores, mask, softmax, dropout, values) with bulk random bits, keeping half the memory autograd
-would for backward (`DroppedAttention`), and hands every call without dropout back to SDPA. On CUDA nothing is swapped: there dropout is one fused Philox kernel.
+would for backward (`DroppedAttention`), and hands every call without dropout back to SDPA. On
+CUDA nothing is swapped: there dropout is one fused Philox kernel.
 """
 
 from __future__ import annotations

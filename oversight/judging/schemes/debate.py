@@ -124,17 +124,18 @@ def debate(items, roles, cfg, seed) -> list[Material]:
         current = [["", ""] for _ in items]
         for jobs in phases:
             defecting = [defects[i] and k == items[i].correct for i, k in jobs]  # the correct side, on the hidden subset
+            argues = [1 - k if d else k for (_, k), d in zip(jobs, defecting)]  # the answer each turn really argues for
             convs = [_debater_turn(items[i], k, turns[i], current[i], r, d) for (i, k), d in zip(jobs, defecting)]
             if cfg.best_of > 1:  # a defecting turn is ranked by the answer it secretly argues for
-                views = [(items[i], k, _heard(items[i], turns[i], current[i], k), 1 - k if d else k) for (i, k), d in zip(jobs, defecting)]
+                views = [(items[i], k, _heard(items[i], turns[i], current[i], k), a) for (i, k), a in zip(jobs, argues)]
                 replies, ranked = best_turns(lm, roles["ranker"], convs, views, cfg.best_of, seed * 100 + r)
                 for (i, k), row in zip(jobs, ranked):
                     scores[i][r][k] = row.tolist()
             else:
                 replies = lm.generate(convs, seed=seed * 100 + r)
             if cfg.refine:
-                argued = [items[i].answers[1 - k if d else k] for (i, k), d in zip(jobs, defecting)]
-                said = roles["critic"].generate([critique_prompt(items[i], a, t) for (i, _), a, t in zip(jobs, argued, replies)], seed=seed * 100 + r)
+                said = roles["critic"].generate([critique_prompt(items[i], items[i].answers[a], t) for (i, _), a, t in zip(jobs, argues, replies)],
+                                                seed=seed * 100 + r)
                 for (i, k), draft, critique in zip(jobs, replies, said):
                     drafts[i][r][k], critiques[i][r][k] = draft, critique
                 replies = lm.generate([refine_prompt(c, t, q) for c, t, q in zip(convs, replies, said)], seed=seed * 100 + r)
