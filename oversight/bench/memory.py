@@ -1,10 +1,10 @@
 """Peak memory of a benchmark arm, two ways: the process's RSS while it runs, and the peak of live tensors.
 
 RSS is what the machine sees, but on a CPU it also counts what glibc's allocator freed and kept:
-two runs of the same loop rose by 1,042 and 1,378 MB. The live-tensor peak is the CPU analogue of
+two runs of the same loop rose by 934 and 1,016 MB (experiments/arm_memory.py). The live-tensor peak is the CPU analogue of
 CUDA's `max_memory_allocated`: the highest sum of tensor bytes the loop held at once, replayed
 from the allocation and free events `torch.profiler` records with `profile_memory=True`. It does
-not depend on the allocator, so arms compare on it (the same loop measured 631 MB twice).
+not depend on the allocator, so arms compare on it (631 MB in both of those runs).
 """
 
 from __future__ import annotations
