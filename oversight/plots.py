@@ -7,6 +7,8 @@ differences, and lines only between runs that differ in the plotted variable alo
   level and the 95% intervals.
 - `pgr_vs_size`: PGR against one role's model size, one line per group of runs that agree on
   everything else (protocol, data, loss, the other role); nothing is drawn when no group has two sizes.
+- `accuracy_vs_rating`: a debate tournament's players, the judge's self-play accuracy against the
+  debater's Elo rating, both with their 95% intervals, over the judge-alone floor.
 """
 
 from __future__ import annotations
@@ -131,3 +133,23 @@ def pgr_vs_size(title: str, runs, role: str, path: Path) -> bool:
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return True
+
+
+def accuracy_vs_rating(metrics: dict[str, float], players: list[str], title: str, path: Path) -> None:
+    """Each player at (Elo, judge accuracy in its self-play) with both intervals; the judge alone as a line."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for p in players:
+        x, y = metrics[f"{p}_elo"], metrics[f"{p}_selfplay_judge_acc"]
+        xerr = [[x - metrics[f"{p}_elo_lo"]], [metrics[f"{p}_elo_hi"] - x]] if not math.isnan(metrics[f"{p}_elo_lo"]) else None
+        yerr = [[y - metrics[f"{p}_selfplay_judge_acc_lo"]], [metrics[f"{p}_selfplay_judge_acc_hi"] - y]]
+        ax.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt="o", capsize=3, label=p)
+    ax.axhline(metrics["direct_judge_acc"], color="grey", ls="--", lw=0.8, label="judge alone")
+    ax.axhline(0.5, color="black", lw=0.6)
+    ax.set_xlabel("debater Elo (cross-play, 95% interval)")
+    ax.set_ylabel("judge accuracy in self-play (95% interval)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)

@@ -384,3 +384,42 @@ def test_critique_then_refine_rewrites_each_turn_from_its_draft_and_a_critique_t
     assert finals != drafts  # the rewrite is a new turn
     plain = debate(items, {"debater": sampling_lm}, SCHEMES.config("debate", rounds=1), seed=0)
     assert "drafts" not in plain[0].record
+
+
+def test_cross_play_gives_each_player_its_own_turns_and_each_is_honest_on_half_the_items(sampling_lm):
+    """Cross-play on the real packaged SmolLM2, two greedy players told apart by their turn length:
+    every turn is the reply of the player who holds that side, re-drawn here in the scheme's batches;
+    player A argues the correct answer on exactly half the items; a_win_rate counts verdicts for A."""
+    from oversight.judging.base import SCHEMES, Material, roles_of
+    from oversight.judging.judge import Verdicts
+    from oversight.judging.lm import LMConfig, connect
+    from oversight.judging.schemes.debate import a_honest, debate, debate_metrics
+    from oversight.keys import key_dict
+
+    plain = SCHEMES.config("debate")
+    assert "opponent" not in roles_of(plain) and not {"cross", "opponent", "opponent_best_of"} & set(key_dict(plain))
+    with pytest.raises(ConfigError, match="opponent's best_of=2.*sampling opponent"):
+        SCHEMES.config("debate", cross=True, opponent_best_of=2)
+    with pytest.raises(ConfigError, match="cross=true.*open or defect"):
+        SCHEMES.config("debate", cross=True, open=True)
+    short, long = LMConfig(max_new_tokens=2), LMConfig(max_new_tokens=12)
+    cfg = SCHEMES.config("debate", cross=True, rounds=1, debater=short, opponent=long)
+    assert set(roles_of(cfg)) == {"debater", "opponent"}
+    players = {"debater": connect(short), "opponent": connect(long)}  # the model is loaded once and shared
+    items = build_items(_dataset(), np.arange(4), ItemsConfig(judge_words=1), seed=0)
+    materials = debate(items, players, cfg, seed=3)
+    honest = a_honest(items, seed=3)
+    assert honest.sum() == 2 and [m.record["a_honest"] for m in materials] == honest.tolist()
+    a_side = [it.correct if h else 1 - it.correct for it, h in zip(items, honest)]
+    for role, sides in (("debater", a_side), ("opponent", [1 - s for s in a_side])):
+        convs = [_debater_turn(it, k, [], ["", ""], 0) for it, k in zip(items, sides)]
+        for m, k, reply in zip(materials, sides, players[role].generate(convs, seed=3 * 100)):
+            assert m.record["turns"][0][k] == reply
+    lengths = {role: [len(players[role].tokenizer(m.record["turns"][0][k])["input_ids"]) for m, k in zip(materials, sides)]
+               for role, sides in (("debater", a_side), ("opponent", [1 - s for s in a_side]))}
+    assert max(lengths["debater"]) <= 3 < max(lengths["opponent"])
+    record = {"honest_verified_quotes": 0, "honest_quotes": 0, "dishonest_verified_quotes": 0, "dishonest_quotes": 0}
+    gold = np.array([it.correct for it in items])
+    picks = np.eye(2)[np.where(honest, gold, 1 - gold)] * 0.8 + 0.1  # the judge always sides with player A
+    verdicts = Verdicts(picks, np.stack([picks, picks], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
+    assert debate_metrics(items, [Material(["", ""], record | {"a_honest": bool(h)}) for h in honest], verdicts)["a_win_rate"] == 1.0

@@ -1,0 +1,78 @@
+"""Debater ratings from judged debates (Khan et al. 2024's cross-play tournament): a Bradley-Terry
+fit of who wins each debate, with one shared advantage for the side that argues the correct answer,
+reported on the Elo scale.
+
+A match is one item debated by two players: the honest one (assigned the correct answer), the
+dishonest one, and whether the judge's verdict went to the honest side. The model is
+P(honest h wins against dishonest d) = σ(r_h − r_d + η), where η is how much easier the truth is to
+defend, shared by every player. Self-play matches (h = d) inform only η. The ratings are the
+maximum-likelihood fit over all matches at once, so unlike sequential Elo or TrueSkill updates they
+do not depend on the order the matches were played in. A weak ridge keeps a perfect record finite
+and centres the ratings; they are reported as 1000 + 400/ln 10 per logit (a 400-point gap is 10:1
+odds). Intervals are percentile bootstraps over items: every match on a resampled item comes with
+it, because one item's debates share its difficulty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ELO_PER_LOGIT = 400 / np.log(10)
+ELO_CENTRE = 1000.0
+
+
+@dataclass
+class Matches:
+    honest: np.ndarray  # (m,) player index arguing the correct answer
+    dishonest: np.ndarray  # (m,) player index arguing the other one (the same player in self-play)
+    honest_won: np.ndarray  # (m,) 1.0 when the judge's verdict went to the correct answer
+    item: np.ndarray  # (m,) the item debated (the bootstrap's unit)
+
+    def take(self, rows: np.ndarray) -> Matches:
+        return Matches(self.honest[rows], self.dishonest[rows], self.honest_won[rows], self.item[rows])
+
+    def wins(self, player: int) -> tuple[int, int]:
+        """(won, played) over `player`'s cross-play matches (self-play left out)."""
+        cross = self.honest != self.dishonest
+        won = ((self.honest == player) & (self.honest_won == 1)) | ((self.dishonest == player) & (self.honest_won == 0))
+        played = cross & ((self.honest == player) | (self.dishonest == player))
+        return int((won & played).sum()), int(played.sum())
+
+
+def fit_ratings(matches: Matches, n_players: int, ridge: float = 1e-2, iters: int = 100) -> tuple[np.ndarray, float]:
+    """(Elo rating per player, honest advantage η in Elo points): penalised maximum likelihood by Newton's method."""
+    m = len(matches.honest_won)
+    x = np.zeros((m, n_players + 1))
+    x[np.arange(m), matches.honest] += 1.0
+    x[np.arange(m), matches.dishonest] -= 1.0  # self-play rows cancel to zero: they inform only η
+    x[:, -1] = 1.0
+    penalty = np.full(n_players + 1, ridge)
+    penalty[-1] = 0.0  # η is not pulled anywhere: it is what the truth is worth
+    if m == 0 or np.all(matches.honest_won == matches.honest_won[0]):
+        penalty[-1] = ridge  # every match went one way: η alone would run off to infinity
+    theta = np.zeros(n_players + 1)
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(x @ theta)))
+        grad = x.T @ (matches.honest_won - p) - penalty * theta
+        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
+        step = np.linalg.solve(hess, grad)
+        theta += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return ELO_CENTRE + ELO_PER_LOGIT * theta[:-1], float(ELO_PER_LOGIT * theta[-1])
+
+
+def rating_intervals(matches: Matches, n_players: int, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """95% percentile-bootstrap bounds of each player's rating, (lo, hi), resampling items."""
+    if reps == 0:
+        return np.full(n_players, np.nan), np.full(n_players, np.nan)
+    items = np.unique(matches.item)
+    rows_of = {it: np.flatnonzero(matches.item == it) for it in items}
+    rng = np.random.default_rng([seed, 443])
+    draws = np.empty((reps, n_players))
+    for b in range(reps):
+        rows = np.concatenate([rows_of[it] for it in rng.choice(items, size=len(items))])
+        draws[b] = fit_ratings(matches.take(rows), n_players)[0]
+    return np.percentile(draws, 2.5, axis=0), np.percentile(draws, 97.5, axis=0)
