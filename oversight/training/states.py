@@ -9,7 +9,7 @@ import torch
 
 from oversight.training import distributed as dist
 from oversight.training.device import autocast, batch_tokens
-from oversight.training.trainer import to_device
+from oversight.training.trainer import in_order, to_device
 
 
 @torch.inference_mode()
@@ -19,14 +19,13 @@ def pooled_states(model: torch.nn.Module, source, indices: np.ndarray, batch_siz
     `indices` order; each rank computes all rows (no sharding)."""
     model.eval()
     indices = np.asarray(indices)
-    position = {int(i): p for p, i in enumerate(indices)}
-    out: np.ndarray | None = None
-    for batch_idx in source.eval_batches(indices, batch_size, batch_tokens(device)) if len(indices) else []:
-        with autocast(device, bf16):
-            read = model.layer_features if every_layer else model.features
-            states = read(**to_device(source.collate(batch_idx), device)).float().cpu().numpy()
-        if out is None:
-            out = np.zeros((len(indices), *states.shape[1:]), dtype=np.float32)
-        out[[position[int(i)] for i in batch_idx]] = states
+    read = model.layer_features if every_layer else model.features
+
+    def states():
+        for batch_idx in source.eval_batches(indices, batch_size, batch_tokens(device)) if len(indices) else []:
+            with autocast(device, bf16):
+                yield batch_idx, read(**to_device(source.collate(batch_idx), device)).float().cpu().numpy()
+
+    out = in_order(indices, states())
     dist.barrier()
     return out if out is not None else np.zeros((0, 0), dtype=np.float32)

@@ -77,6 +77,17 @@ def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str,
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
+def in_order(indices: np.ndarray, rows) -> np.ndarray | None:
+    """Per-batch results [(batch indices, their rows)] placed in `indices` order (None for no batch)."""
+    position = {int(i): p for p, i in enumerate(indices)}
+    out: np.ndarray | None = None
+    for batch_idx, values in rows:
+        if out is None:
+            out = np.zeros((len(indices), *values.shape[1:]), dtype=np.float32)
+        out[[position[int(i)] for i in batch_idx]] = values
+    return out
+
+
 @torch.inference_mode()
 def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, batch_size: int,
             device: torch.device, bf16: bool = False, desc: str = "predict") -> np.ndarray:
@@ -86,23 +97,21 @@ def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, ba
     With several processes each predicts its shard and every rank gets all rows back.
     """
     model.eval()
-    out: np.ndarray | None = None
     all_indices = np.asarray(indices)
     indices = dist.local_shard(all_indices)
-    position = {int(i): p for p, i in enumerate(indices)}
     batches = source.eval_batches(indices, batch_size, batch_tokens(device)) if len(indices) else []
     real = len(batches)
     if sharding.is_sharded(model):  # every forward gathers weights from every rank: all run as many
         batches = [*batches, *[all_indices[:1]] * (dist.max_over_ranks(real) - real)]
-    for n, batch_idx in enumerate(progress.bar(batches, desc=desc, unit="batch")):
-        with autocast(device, bf16):
-            logits = model(**to_device(source.collate(batch_idx), device))
-        if n >= real:  # a filler pass, run only to take part in the others' weight gathers
-            continue
-        probs = torch.softmax(logits.float(), -1).cpu().numpy()
-        if out is None:
-            out = np.zeros((len(indices), probs.shape[1]), dtype=np.float32)
-        out[[position[int(i)] for i in batch_idx]] = probs
+
+    def probs():
+        for n, batch_idx in enumerate(progress.bar(batches, desc=desc, unit="batch")):
+            with autocast(device, bf16):
+                logits = model(**to_device(source.collate(batch_idx), device))
+            if n < real:  # not a filler pass, run only to take part in the others' weight gathers
+                yield batch_idx, torch.softmax(logits.float(), -1).cpu().numpy()
+
+    out = in_order(indices, probs())
     if dist.world_size() > 1:
         out = dist.gather_rows(out if out is not None else np.zeros((0, 0), np.float32), len(all_indices))
     return out
