@@ -22,7 +22,10 @@ TINY = ["data.max_examples=200", "split.strong_train=6", PLAYERS, "debate_tourna
     ("debate_tournament.players=[{name: solo}]", "two or more players"),
     ("debate_tournament.players=[{name: a}, {name: a}]", "distinct names"),
     ("debate_tournament.players=[{name: a b}, {name: c}]", "letters, digits"),
-    ("debate_tournament.debate.cross=true", "cross, open and defect are not among them"),
+    ("debate_tournament.debate.cross=true", "cross, open and defect are not for tournaments"),
+    ("debate_tournament.debate.refine=true", "best_of and refine belong in its players entry"),
+    ("debate_tournament.players=[{name: direct}, {name: b}]", "are taken by the tournament"),
+    ("debate_tournament.players=[{name: a_vs_b}, {name: b}]", "are taken by the tournament"),
     ("debate_tournament.players=[{name: a, best_of: 2}, {name: b}]", "best_of=2.*sampling debater"),
 ])
 def test_bad_tournament_configs_are_refused_by_name(override, message):

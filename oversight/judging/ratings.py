@@ -2,15 +2,20 @@
 fit of who wins each debate, with one shared advantage for the side that argues the correct answer,
 reported on the Elo scale.
 
-A match is one item debated by two players: the honest one (assigned the correct answer), the
-dishonest one, and whether the judge's verdict went to the honest side. The model is
+A match is one item debated by two different players: the honest one (assigned the correct
+answer), the dishonest one, and whether the judge's verdict went to the honest side. The model is
 P(honest h wins against dishonest d) = σ(r_h − r_d + η), where η is how much easier the truth is to
-defend, shared by every player. Self-play matches (h = d) inform only η. The ratings are the
-maximum-likelihood fit over all matches at once, so unlike sequential Elo or TrueSkill updates they
-do not depend on the order the matches were played in. A weak ridge keeps a perfect record finite
-and centres the ratings; they are reported as 1000 + 400/ln 10 per logit (a 400-point gap is 10:1
-odds). Intervals are percentile bootstraps over items: every match on a resampled item comes with
-it, because one item's debates share its difficulty.
+defend, shared by every player; each pairing plays both side assignments, which identifies η.
+Self-play is not a match here: it would tie η, and so every rating gap, to how accurate the judge
+is in each player's self-play, the quantity the ratings are meant to be compared with. The fit is
+maximum likelihood over all matches at once, so unlike sequential Elo or TrueSkill updates it does
+not depend on the order the matches were played in. Each pairing also gets one virtual drawn game
+in each side assignment (half a win each way), so a perfect record gives a finite gap that grows
+with the number of games (48 wins of 48, 24 on each side: 676 Elo; 47 of 48: 577) instead of one
+set by a penalty. Ratings
+are centred on 1000 at 400/ln 10 per logit (a 400-point gap is 10:1 odds). Intervals are percentile
+bootstraps over items: every match on a resampled item comes with it, because one item's debates
+share its difficulty.
 """
 
 from __future__ import annotations
@@ -41,27 +46,31 @@ class Matches:
         return int((won & played).sum()), int(played.sum())
 
 
-def fit_ratings(matches: Matches, n_players: int, ridge: float = 1e-2, iters: int = 100) -> tuple[np.ndarray, float]:
-    """(Elo rating per player, honest advantage η in Elo points): penalised maximum likelihood by Newton's method."""
-    m = len(matches.honest_won)
-    x = np.zeros((m, n_players + 1))
-    x[np.arange(m), matches.honest] += 1.0
-    x[np.arange(m), matches.dishonest] -= 1.0  # self-play rows cancel to zero: they inform only η
+def fit_ratings(matches: Matches, n_players: int, iters: int = 100) -> tuple[np.ndarray, float]:
+    """(Elo rating per player, honest advantage η in Elo points): maximum likelihood by Newton's method,
+    over the cross-play matches plus one virtual drawn game per pairing and side assignment."""
+    cross = matches.honest != matches.dishonest
+    pairs = sorted({(int(h), int(d)) for h, d in zip(matches.honest[cross], matches.dishonest[cross])}
+                   | {(int(d), int(h)) for h, d in zip(matches.honest[cross], matches.dishonest[cross])})
+    honest = np.concatenate([matches.honest[cross], [h for h, _ in pairs]]).astype(int)
+    dishonest = np.concatenate([matches.dishonest[cross], [d for _, d in pairs]]).astype(int)
+    y = np.concatenate([matches.honest_won[cross], np.full(len(pairs), 0.5)])
+    x = np.zeros((len(y), n_players + 1))
+    x[np.arange(len(y)), honest] += 1.0
+    x[np.arange(len(y)), dishonest] -= 1.0
     x[:, -1] = 1.0
-    penalty = np.full(n_players + 1, ridge)
-    penalty[-1] = 0.0  # η is not pulled anywhere: it is what the truth is worth
-    if m == 0 or np.all(matches.honest_won == matches.honest_won[0]):
-        penalty[-1] = ridge  # every match went one way: η alone would run off to infinity
+    centre = np.full(n_players + 1, 1e-9)  # only fixes the common shift the likelihood cannot see
     theta = np.zeros(n_players + 1)
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-(x @ theta)))
-        grad = x.T @ (matches.honest_won - p) - penalty * theta
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
-        step = np.linalg.solve(hess, grad)
+        grad = x.T @ (y - p) - centre * theta
+        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(centre)
+        step = np.linalg.lstsq(hess, grad, rcond=None)[0]
         theta += step
         if np.abs(step).max() < 1e-10:
             break
-    return ELO_CENTRE + ELO_PER_LOGIT * theta[:-1], float(ELO_PER_LOGIT * theta[-1])
+    ratings = theta[:-1] - theta[:-1].mean()
+    return ELO_CENTRE + ELO_PER_LOGIT * ratings, float(ELO_PER_LOGIT * theta[-1])
 
 
 def rating_intervals(matches: Matches, n_players: int, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

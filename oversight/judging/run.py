@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ class Judged:
     items: list[Item]
     probs: np.ndarray  # (n, n_classes) judged class probabilities, mass on the two debated answers
     metrics: dict[str, float]
+    records: list[dict] = field(default_factory=list)  # per item, the scheme's transcript record (who argued what)
 
 
 def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int,
@@ -83,7 +84,7 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     probs = np.zeros((len(items), len(ctx.dataset.classes)), dtype=np.float32)
     for i, it in enumerate(items):
         probs[i, it.classes] = verdicts.probs[i]
-    return Judged(name, items, probs, metrics)
+    return Judged(name, items, probs, metrics, [m.record for m in materials])
 
 
 def transcripts(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np.ndarray, seed: int, tag: str = ""):

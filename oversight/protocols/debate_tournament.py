@@ -2,9 +2,9 @@
 
 Each player is a debater configuration (its model, sampling, best-of-N, critique-then-refine).
 Every pair of players debates every pool item in cross-play, each arguing the correct answer on a
-seeded half of the items (`debate cross=true`), and the judge's verdicts rate the players on the
-Elo scale (judging/ratings.py: one Bradley-Terry fit with a shared honest-side advantage, intervals
-by bootstrap over items). Every player also debates itself (self-play, the ordinary debate scheme):
+seeded half of the items, drawn anew for each pairing (`debate cross=true`), and the judge's
+verdicts on these cross-play matches rate the players on the Elo scale (judging/ratings.py: one
+Bradley-Terry fit with a shared honest-side advantage, intervals by bootstrap over items). Every player also debates itself (self-play, the ordinary debate scheme):
 the judge's accuracy there is what that debater's debates are worth to the judge. The tournament's
 question is whether self-play accuracy rises with rating, plotted per seed as
 `tournament-seed<k>.png` in the run directory; the judge alone (`direct`) is the floor.
@@ -27,7 +27,7 @@ from oversight.headline import SeedResult
 from oversight.judging.base import SCHEMES
 from oversight.judging.config import JudgeSetup
 from oversight.judging.lm import LMConfig
-from oversight.judging.schemes.debate import DebateConfig, a_honest
+from oversight.judging.schemes.debate import DebateConfig
 from oversight.protocols.base import register_protocol
 from oversight.tables import render
 
@@ -58,8 +58,13 @@ class TournamentConfig(JudgeSetup):
         names = [p.name for p in self.players]
         if len(names) < 2 or len(set(names)) != len(names) or not all(n and n.replace("-", "").replace("_", "").isalnum() for n in names):
             raise ConfigError(f"debate_tournament.players needs two or more players with distinct names of letters, digits, - and _, got {names}")
-        if self.debate.cross or self.debate.open or self.debate.defect:
-            raise ConfigError("debate_tournament.debate sets what every match shares; cross, open and defect are not among them")
+        if {"direct", "honest_advantage"} & set(names) or any("_vs_" in n or "-vs-" in n for n in names):
+            raise ConfigError(f"debate_tournament.players: the names direct and honest_advantage, and names holding _vs_ or -vs-, "
+                              f"are taken by the tournament's own results, got {names}")
+        shared = SCHEMES.config("debate", rounds=self.debate.rounds, mode=self.debate.mode, ranker=self.debate.ranker, critic=self.debate.critic)
+        if self.debate != shared:
+            raise ConfigError("debate_tournament.debate sets what every match shares (rounds, mode, ranker, critic); "
+                              "a player's debater, best_of and refine belong in its players entry, and cross, open and defect are not for tournaments")
         for p in self.players:
             self.match(p)  # each player's settings checked as a debate's
 
@@ -94,13 +99,13 @@ def run_tournament(ctx: Context, seed: int) -> SeedResult:
         rows.append((p, p, np.ones(len(pool), dtype=bool), right))
     for (p, a), (q, b) in combinations(enumerate(cfg.players), 2):
         judged, right = judge(cfg.match(a, b), f"-{a.name}-vs-{b.name}")
-        rows.append((p, q, a_honest(judged.items, seed), right))
+        rows.append((p, q, np.array([r["a_honest"] for r in judged.records]), right))
         metrics[f"{a.name}_vs_{b.name}_a_win_rate"] = judged.metrics["a_win_rate"]
     matches = Matches(*(np.concatenate(parts) for parts in zip(*[
         (np.where(honest, p, q), np.where(honest, q, p), right.astype(np.float64), np.arange(len(pool))) for p, q, honest, right in rows])))
     elo, advantage = fit_ratings(matches, len(cfg.players))
     lo, hi = rating_intervals(matches, len(cfg.players), cfg.bootstrap, seed)
-    metrics["honest_advantage_elo"] = advantage
+    metrics["honest_advantage_elo"] = advantage  # in Elo points, from cross-play
     for p, player in enumerate(cfg.players):
         won, played = matches.wins(p)
         metrics |= {f"{player.name}_elo": float(elo[p]), f"{player.name}_elo_lo": float(lo[p]), f"{player.name}_elo_hi": float(hi[p]),

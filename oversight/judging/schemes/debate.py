@@ -21,8 +21,8 @@ transcript (`drafts`, `critiques`), and the judge reads only the rewritten turns
 `debater` (player A, with `best_of` and `refine`) and the `opponent` (player B, with
 `opponent_best_of` and `opponent_refine`), each argue the correct answer on a seeded half of the
 items and the wrong one on the other half (`a_honest` in each record). Reported: `a_win_rate`, the
-share of items whose verdict goes to A's answer. `oversight.judging.tournament` rates players from
-these matches.
+share of items whose verdict goes to A's answer. The `debate_tournament` protocol
+(oversight/protocols/debate_tournament.py) rates players from these matches.
 
 `defect: [words]` makes the debaters deceptive assistants with a hidden subset (a model organism
 for adversarial testing): on passages that mention one of the words, the debater assigned the
@@ -34,6 +34,8 @@ as a detector of the defected items (`doubt_auroc`, `doubt_tpr_at_5fpr`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,7 +48,7 @@ from oversight.judging.judge import ORDERS
 from oversight.judging.lm import LMConfig
 from oversight.judging.quotes import mark_quotes
 from oversight.judging.schemes.consultancy import check_rounds, picks
-from oversight.keys import keyed_if_set
+from oversight.keys import key_dict, keyed_if_set
 from oversight.organisms import mentions
 
 
@@ -76,6 +78,8 @@ class DebateConfig(SchemeConfig):
                                   f"({role}.temperature > 0, got {lm.temperature}): greedy candidates are all the same")
         if self.cross and (self.open or self.defect):
             raise ConfigError("debate cross=true (two players, each honest on half the items) cannot be combined with open or defect")
+        if not self.cross and (self.opponent != LMConfig() or self.opponent_best_of != 1 or self.opponent_refine):
+            raise ConfigError("debate opponent, opponent_best_of and opponent_refine describe a cross-play opponent: set cross=true, or leave them out")
 
     def idle_roles(self) -> set[str]:
         players = [(self.best_of, self.refine)] + ([(self.opponent_best_of, self.opponent_refine)] if self.cross else [])
@@ -98,9 +102,16 @@ def players(roles, cfg: DebateConfig) -> tuple[Player, Player]:
     return a, (Player(roles["opponent"], cfg.opponent_best_of, cfg.opponent_refine) if cfg.cross else a)
 
 
-def a_honest(items, seed: int) -> np.ndarray:
-    """Cross-play: the items on which player A argues the correct answer, a seeded half (balanced)."""
-    rng = np.random.default_rng([seed, 31])
+def pairing(cfg: DebateConfig) -> int:
+    """Cross-play: a number naming the two players' settings, so each pairing draws its own honest half."""
+    players = [key_dict(cfg.debater), cfg.best_of, cfg.refine, key_dict(cfg.opponent), cfg.opponent_best_of, cfg.opponent_refine]
+    return int(hashlib.sha256(json.dumps(players, sort_keys=True).encode()).hexdigest()[:8], 16)
+
+
+def a_honest(items, seed: int, salt: int = 0) -> np.ndarray:
+    """Cross-play: the items on which player A argues the correct answer, a seeded half (balanced)
+    drawn anew for each pairing (`salt`), so no player is honest on the same items against every opponent."""
+    rng = np.random.default_rng([seed, 31, salt])
     order = rng.permutation(len(items))
     honest = np.zeros(len(items), dtype=bool)
     honest[order[: (len(items) + rng.integers(2)) // 2]] = True  # an odd item goes to either side by the coin
@@ -156,7 +167,7 @@ def debate(items, roles, cfg, seed) -> list[Material]:
     defects = [bool(hidden and hidden.search(it.passage)) for it in items]
     n = len(items)
     pair = players(roles, cfg)
-    honest_a = a_honest(items, seed) if cfg.cross else np.ones(n, dtype=bool)
+    honest_a = a_honest(items, seed, pairing(cfg)) if cfg.cross else np.ones(n, dtype=bool)
     a_side = [it.correct if h else 1 - it.correct for it, h in zip(items, honest_a)]  # the answer player A argues
     protagonists = picks(items, pair[0].lm, seed) if cfg.open else None
     scores = [[[None, None] for _ in range(cfg.rounds)] for _ in items]  # best_of: every candidate's ranker score
@@ -169,11 +180,12 @@ def debate(items, roles, cfg, seed) -> list[Material]:
     for r in range(cfg.rounds):
         current = [["", ""] for _ in items]
         for phase in phases:
+            spoken = []  # every player's turns of the phase, made before any is heard (a phase speaks at once)
             for p, player in enumerate(pair[: 2 if cfg.cross else 1]):  # each player's turns as one batch
                 jobs = [(i, k) for i, k in phase if not cfg.cross or (k == a_side[i]) == (p == 0)]
-                for (i, k), reply in zip(jobs, _turns(player, roles, items, jobs, turns, current, defects, r, seed,
-                                                      scores, drafts, critiques)):
-                    current[i][k] = reply
+                spoken += zip(jobs, _turns(player, roles, items, jobs, turns, current, defects, r, seed, scores, drafts, critiques))
+            for (i, k), reply in spoken:
+                current[i][k] = reply
         for i in range(n):
             turns[i].append(current[i])
     materials = []
