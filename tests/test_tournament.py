@@ -1,11 +1,16 @@
 """The debater tournament protocol end to end on the real packaged SmolLM2 (configs/debate_tournament.yaml,
-shrunk): cross-play and self-play debates, Elo ratings that agree with who won, the plot, and a
-rerun that reuses every stage; and the config errors it names before any stage runs."""
+shrunk): cross-play and self-play debates, Elo ratings that agree with who won, the plot, a
+rerun that reuses every stage, and its transcripts exported as Inspect logs that Inspect reads; and
+the config errors it names before any stage runs."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from oversight.config import load_config
@@ -56,3 +61,27 @@ def test_a_tournament_rates_players_by_who_won_and_a_rerun_reuses_every_stage(tm
     assert {k: v["mean"] for k, v in again.items()} == pytest.approx({k: v["mean"] for k, v in summary.items()}, nan_ok=True)
     rerun = capsys.readouterr().out
     assert " done " not in rerun and rerun.count(" reused ") == 2 * (1 + 2 + 1)  # direct, two self-plays, one cross-play
+    _exported_logs_read_back_by_inspect(run_dir, tmp_path / "inspect")
+
+
+def _exported_logs_read_back_by_inspect(run_dir, out):
+    """`oversight export`: one Inspect log per transcript file, listed by Inspect's own CLI and read back
+    by its reader with every item, the judge's verdicts and every role's model."""
+    from inspect_ai.log import read_eval_log
+
+    done = subprocess.run([sys.executable, "-m", "oversight.cli", "export", str(run_dir), "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run([str(Path(sys.executable).parent / "inspect"), "log", "list", "--json", "--log-dir", str(out)],
+                            capture_output=True, text=True, check=True)
+    assert len(json.loads(listed.stdout)) == 4 == len(list(out.glob("*.eval")))
+    rows = [json.loads(line) for line in (run_dir / "transcripts" / "debate-terse-vs-wordy-seed0.jsonl").read_text().splitlines()]
+    log = read_eval_log(str(next(out.glob("*terse-vs-wordy-seed0.eval"))))
+    assert log.status == "success" and log.eval.model == "hf/smollm2-135m"
+    assert {r: m.config.max_tokens for r, m in log.eval.model_roles.items()} == {"debater": 3, "opponent": 10}
+    assert [s.id for s in log.samples] == [r["index"] for r in rows]
+    for sample, row in zip(log.samples, rows):
+        pick = row["answers"][int(np.argmax(row["verdict_probs"]))]
+        assert sample.output.completion == pick and sample.scores["judge"].value == ("C" if pick == row["gold"] else "I")
+        assert row["judge_reads"][1] in sample.messages[2].content and sample.metadata["turns"] == row["turns"]
+    accuracy = log.results.scores[0].metrics["accuracy"].value
+    assert accuracy == pytest.approx(np.mean([s.scores["judge"].value == "C" for s in log.samples]))

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from oversight.atomic import atomic_write_bytes
 from oversight.errors import ConfigError
 from oversight.judging.base import SCHEMES, Material, SchemeConfig, roles_of
 from oversight.judging.config import JudgeSetup
-from oversight.judging.items import Item, build_items
-from oversight.judging.judge import Verdicts, judge_items
+from oversight.judging.items import Item, ask, build_items
+from oversight.judging.judge import ORDERS, Verdicts, judge_items
 from oversight.judging.lm import connect, lm_identity
 from oversight.judging.trained_judge import classifier_verdicts
-from oversight.keys import key_dict
+from oversight.keys import as_plain, key_dict
 from oversight.metrics import bootstrap_ci
 from oversight.stages import digest
 from oversight.training import distributed as dist
@@ -80,7 +81,8 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     arrays = decided.arrays()
     verdicts = Verdicts(arrays["probs"], arrays["order_probs"], arrays["failed"], [])
     metrics = score(items, materials, verdicts, spec, cfg.bootstrap, seed)
-    _publish(ctx, decided.path / "transcripts.jsonl", name + tag, seed, items)
+    speakers = {"judge": as_plain(cfg.judge), **{r: as_plain(lm) for r, lm in roles_of(scheme).items()}}
+    _publish(ctx, decided.path / "transcripts.jsonl", name + tag, seed, items, speakers)
     probs = np.zeros((len(items), len(ctx.dataset.classes)), dtype=np.float32)
     for i, it in enumerate(items):
         probs[i, it.classes] = verdicts.probs[i]
@@ -134,14 +136,17 @@ def _write_transcripts(path: Path, name: str, items: list[Item], materials: list
             f.write(json.dumps(row) + "\n")
 
 
-def _publish(ctx: Context, path: Path, name: str, seed: int, items: list[Item]) -> None:
-    """Copy the transcripts into the run directory and log them as a wandb table."""
+def _publish(ctx: Context, path: Path, name: str, seed: int, items: list[Item], speakers: dict[str, dict]) -> None:
+    """Copy the transcripts into the run directory, each row with the question as the judge was asked
+    it in each order (`judge_asked`) and every role's model, backend and sampling (`roles`: the judge
+    and the strong roles), and log them as a wandb table."""
     if not dist.is_main() or ctx.ws.run_dir is None:
         return
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     out = Path(ctx.ws.run_dir) / "transcripts" / f"{name}-seed{seed}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(path.read_bytes())
+    rows = [{**row, "judge_asked": [ask(it, order) for order in ORDERS], "roles": speakers} for row, it in zip(rows, items)]
+    atomic_write_bytes(out, "".join(json.dumps(row) + "\n" for row in rows).encode())
     if ctx.ws.table is not None:
         table = [[name, r["index"], r["gold"], r["answers"][int(np.argmax(r["verdict_probs"]))],
                   r["verdict_probs"][it.correct], r["judge_view"], r["judge_reads"][0]] for r, it in zip(rows, items)]
