@@ -179,3 +179,63 @@ def test_the_shipped_quality_config_runs_debate_and_consultancy_on_the_fixture(t
         question = ROWS[kept(quality(**LOOSE))[row["index"]]]
         assert set(row["answers"]) < set(question["options"]) and row["gold"] == question["options"][question["gold_label"] - 1]
         assert row["passage"][:40] not in "".join(row["judge_reads"])  # the story stays with the debaters
+
+
+GPQA = FIXTURES / "judging_tasks" / "gpqa"
+
+
+def gpqa(**values):
+    return load_dataset_from_config(data_config("gpqa", path=str(GPQA), balance=False, dedup=False, **values))
+
+
+def test_gpqa_pairs_the_correct_answer_with_a_drawn_wrong_one_and_keeps_the_explanation_for_the_strong_roles():
+    import datasets
+
+    released = {r["Record ID"]: r for r in datasets.load_dataset(str(GPQA), "gpqa_main", split="train")}
+    assert len(gpqa()) == 4 and len(gpqa(subset="gpqa_main")) == 5  # the subset is the hub config
+    ds = gpqa(subset="gpqa_main")
+    for i, question in enumerate(ds.columns["question"]):
+        row = next(r for r in released.values() if r["Question"] == question)
+        pair = [ds.columns["answer_a"][i], ds.columns["answer_b"][i]]
+        assert pair[ds.labels[i]] == row["Correct Answer"]  # the label names the correct answer's letter
+        assert pair[1 - ds.labels[i]] in [row[f"Incorrect Answer {k}"] for k in (1, 2, 3)]
+        assert ds.columns["passage"][i] == row["Explanation"]
+    draws = {tuple(gpqa(seed=s).columns["answer_a"]) for s in range(8)}
+    assert len(draws) > 1  # the wrong answer and the order follow data.seed ...
+    diamond, main = gpqa(), gpqa(subset="gpqa_main")
+    assert main.columns["answer_a"][:4] == diamond.columns["answer_a"]  # ... per question, not per row or file
+    closed = gpqa(expert_view=False)
+    assert closed.columns["passage"] == closed.texts and closed.labels.tolist() == diamond.labels.tolist()  # closed QA: nothing hidden
+    items = build_items(diamond, np.arange(4), ItemsConfig(passage_column="passage", question_column="question",
+                                                           question_template="{question} Which is correct, {answers}?",
+                                                           answer_columns=["answer_a", "answer_b"]), seed=0)
+    from oversight.judging.base import strong_prompt
+
+    for it, explanation in zip(items, diamond.columns["passage"]):
+        assert explanation not in judge_conversation(it, "", ORDERS[0])[0]["content"]  # the judge never reads the explanation
+        assert explanation in strong_prompt(it, "Argue.")[0]["content"]  # the strong roles do
+    with pytest.raises(DataError, match=r"^gpqa: cannot load .* split 'train'"):
+        gpqa(subset="gpqa_nowhere")
+
+
+def test_gpqa_rows_not_in_the_released_schema_are_named(tmp_path):
+    (tmp_path / "train.csv").write_text("Question,Correct Answer\nq,a\n")
+    with pytest.raises(DataError, match=r"^gpqa: row 0 of .* does not have the Idavidrein/gpqa schema \(KeyError"):
+        load_dataset_from_config(data_config("gpqa", path=str(tmp_path), subset=""))
+
+
+def test_the_gpqa_config_runs_on_the_fixture_and_the_judge_never_reads_the_explanation(tmp_path):
+    """configs/debate_gpqa.yaml end to end on the fixture (real SmolLM2 roles, a few tokens a turn)."""
+    from oversight.config import load_config
+    from oversight.experiment import run_directory, run_experiment
+
+    exp = load_config("configs/debate_gpqa.yaml", [
+        f"data.path={GPQA}", "data.balance=false", "split.strong_train=2", "split.test=2", "assisted_judging.test_items=2",
+        "assisted_judging.bootstrap=50", "assisted_judging.schemes=[direct,debate]",
+        "assisted_judging.schemes.debate.debater.max_new_tokens=4", "assisted_judging.schemes.debate.rounds=1", f"out_dir={tmp_path}"])
+    summary = {k: v["mean"] for k, v in run_experiment(exp)["summary"].items()}
+    assert 0 <= summary["debate_judge_acc"] <= 1 and summary["debate_parse_failure_rate"] == 0
+    rows = [json.loads(line) for line in (run_directory(exp) / "transcripts" / "debate-seed0.jsonl").read_text().splitlines()]
+    explanations = gpqa().columns["passage"]
+    for row in rows:
+        assert row["passage"] in explanations and row["passage"][:40] not in "".join(row["judge_reads"] + row["judge_asked"])

@@ -1,5 +1,6 @@
-"""Hidden-passage judging tasks by hub id: QuALITY for debate (Khan et al. 2024) and BoolQ with its
-passage hidden from the judge (Kenton et al. 2024).
+"""Hidden-passage judging tasks by hub id: QuALITY for debate (Khan et al. 2024), BoolQ with its
+passage hidden from the judge, and GPQA with the expert's explanation as the strong roles' view or
+none at all (Kenton et al. 2024).
 
 The strong roles (debaters, consultants, critics) read a passage the judge does not; the judge
 has the question, the two answers and what the roles say. Both presets keep the passage in a
@@ -30,6 +31,18 @@ The text a student classifies is the question with both answers (the story is to
 
 **boolq_passage** (`google/boolq`): the W2S preset's yes/no questions with the Wikipedia passage as
 a column, so the judge sees only the question (Kenton et al.'s extractive BoolQ).
+
+**gpqa** (Rein et al. 2023; `Idavidrein/gpqa`, gated on the hub: accept its terms and log in):
+graduate-level science questions written by domain experts, `subset` gpqa_diamond (the 198 that
+experts answer and skilled non-experts with web access miss), gpqa_main or gpqa_extended. Each
+question becomes the correct answer against one of its three incorrect answers, drawn by a seeded
+coin per question (`data.seed`, its Record ID), which also orders them: classes `A` and `B` as for
+QuALITY. The strong roles' expert view: with `expert_view` (the default) the `passage` column is
+the question writer's explanation of the answer, which the strong roles read and the judge does
+not (an extractive task, as for QuALITY); with `expert_view: false` it is the question and its two
+answers, which the judge reads too: closed QA as Kenton et al. run it, where only the models' own
+knowledge differs. Columns also name the domain
+and subdomain, for `organisms` topics or slicing.
 """
 
 from __future__ import annotations
@@ -139,6 +152,44 @@ def quality(cfg: QualityConfig) -> TextDataset:
                         f"data.min_untimed_accuracy, data.max_speed_accuracy, data.sources, ...)")
     columns = {k: [item[k] for item in kept] for k in kept[0] if k not in ("text", "label")}
     return TextDataset.from_raw_labels("quality", [k["text"] for k in kept], [k["label"] for k in kept], columns, ["A", "B"])
+
+
+@dataclass
+class GPQAConfig(W2STaskConfig):
+    """GPQA by hub id, two answers per question, the explanation as the strong roles' expert view."""
+
+    path: str = ""  # hub id or local folder in Idavidrein/gpqa's schema ("" = Idavidrein/gpqa, gated: accept its terms on the hub)
+    subset: str = "gpqa_diamond"  # gpqa_diamond | gpqa_main | gpqa_extended
+    expert_view: bool = True  # the passage the strong roles read is the writer's explanation (false: closed QA, the passage is the question and answers the judge reads too)
+
+
+def gpqa_row(row: Row, cfg: GPQAConfig) -> dict[str, Any]:
+    """One question as a two-answer item: the correct answer and a drawn incorrect one, in a drawn order."""
+    coin = random.Random(f"gpqa/{cfg.seed}/{row['Record ID']}")
+    wrong = str(row[f"Incorrect Answer {coin.randint(1, 3)}"]).strip()
+    right = str(row["Correct Answer"]).strip()
+    correct_first = coin.random() < 0.5
+    pair = [right, wrong] if correct_first else [wrong, right]
+    question = str(row["Question"]).strip()
+    text = f"Question: {question}\n(A) {pair[0]}\n(B) {pair[1]}"
+    return {"text": text, "label": "A" if correct_first else "B",
+            "passage": str(row["Explanation"]).strip() if cfg.expert_view else text, "question": question,
+            "answer_a": pair[0], "answer_b": pair[1], "domain": str(row["High-level domain"]), "subdomain": str(row["Subdomain"])}
+
+
+@DATASETS.register("gpqa", GPQAConfig, "GPQA (Idavidrein/gpqa): expert science questions, correct vs a drawn wrong answer; the explanation as the strong roles' view")
+def gpqa(cfg: GPQAConfig) -> TextDataset:
+    where, rows = read_rows("gpqa", "Idavidrein/gpqa", cfg, cfg.subset)
+    items = []
+    for i, row in enumerate(rows):
+        try:
+            items.append(gpqa_row(row, cfg))
+        except (KeyError, TypeError, ValueError) as err:
+            raise DataError(f"gpqa: row {i} of {where} ({cfg.subset}) does not have the Idavidrein/gpqa schema ({type(err).__name__}: {err})") from err
+    if not items:
+        raise DataError(f"gpqa: {where} ({cfg.subset}) split {cfg.split!r} has no rows")
+    columns = {k: [item[k] for item in items] for k in items[0] if k not in ("text", "label")}
+    return TextDataset.from_raw_labels("gpqa", [k["text"] for k in items], [k["label"] for k in items], columns, ["A", "B"])
 
 
 @DATASETS.register("boolq_passage", W2STaskConfig, "BoolQ (google/boolq) with the passage as a column the judge does not see (Kenton et al. 2024)")

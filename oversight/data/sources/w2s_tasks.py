@@ -98,13 +98,14 @@ TASKS: dict[str, Task] = {
 }
 
 
-def read_rows(name: str, hub_id: str, cfg: W2STaskConfig):
-    """(where, rows): `datasets.load_dataset` on `cfg.path` or the hub id, one split; a failure is a one-line DataError."""
+def read_rows(name: str, hub_id: str, cfg: W2STaskConfig, subset: str = ""):
+    """(where, rows): `datasets.load_dataset` on `cfg.path` or the hub id (its `subset` config, if
+    named), one split; a failure is a one-line DataError."""
     import datasets  # heavy: imported only when a preset is used
 
     where = cfg.path or hub_id
     try:
-        return where, datasets.load_dataset(where, split=cfg.split, revision=cfg.revision or None)
+        return where, datasets.load_dataset(where, subset or None, split=cfg.split, revision=cfg.revision or None)
     except Exception as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise DataError(f"{name}: cannot load {where} split {cfg.split!r}: {type(err).__name__}: {first}") from err
