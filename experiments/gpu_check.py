@@ -6,7 +6,8 @@ LoRA and full fine-tuning, it times the real trainer (`train()` as a run calls i
 and labelling. It prints training tokens/s, peak GPU memory, and model-FLOPs utilisation against
 the card's dense bf16 peak and against the measured matmul rate. It then runs one fine-tuning W2S
 pass (`oversight run`, 0.5B weak → 1.5B strong, LoRA, bf16): the weights are random, so the
-accuracies are chance, and only that the pass runs matters. Targets for that day: LoRA/full training
+accuracies are chance, and only that the pass runs matters. Where vllm is installed, the `vllm`
+role backend is compared with `hf` on the 0.5B weights: verdict probabilities and greedy replies. Targets for that day: LoRA/full training
 MFU ≥ 35% on an H100/H200-class card for the 1.5B, labelling ≥ 50%.
 
 `--dry-run` does the same with two tiny models on the CPU, in about a minute; CI runs it, so the
@@ -100,6 +101,27 @@ def w2s_pass(weak: Path, strong: Path, device: torch.device, out: Path, dry: boo
     return time.time() - start
 
 
+def vllm_against_hf(folder: Path) -> dict | None:
+    """The vllm backend against hf on the same weights: the largest gap between their verdict
+    probabilities, and the share of greedy replies that agree (bf16 kernels differ: most, not all).
+    None where vllm is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        return None
+    from oversight.judging.backends import BACKENDS
+    from oversight.judging.lm import LMConfig, connect
+
+    convs = [[{"role": "user", "content": f"Is {n} an even number? Answer yes or no."}] for n in range(32)]
+    probs, replies = {}, {}
+    for name in ("hf", "vllm"):
+        lm = connect(LMConfig(model=str(folder), max_new_tokens=16, backend=BACKENDS.config(name)), "cuda")
+        probs[name] = lm.option_probs(convs, ["yes", "no"], "The answer is")
+        replies[name] = lm.generate(convs, seed=0)
+    same = sum(a == b for a, b in zip(replies["hf"], replies["vllm"])) / len(convs)
+    return {"max_prob_gap": float(abs(probs["hf"] - probs["vllm"]).max()), "greedy_agreement": same}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="tiny models on the CPU (what CI runs)")
@@ -121,7 +143,11 @@ def main() -> None:
     print(f"MFU against: {rows[0]['against']}; measured matmul {rows[0]['matmul_tflops']:.1f} TFLOP/s")
     print(f"W2S pass ({weak.name} -> {strong.name}, LoRA, {'bf16 autocast on ' if device.type == 'cuda' else ''}{device}): "
           f"{w2s_seconds:.0f} s; whole check {time.time() - started:.0f} s")
-    (out / "gpu_check.json").write_text(json.dumps({"rows": rows, "w2s_seconds": w2s_seconds, "device": str(device)}, indent=2))
+    versus = None if args.dry_run else vllm_against_hf(weak)
+    print("vllm backend against hf on the same weights: " + ("vllm not installed (pip install 'oversight[vllm]'), skipped" if versus is None else
+          f"largest verdict-probability gap {versus['max_prob_gap']:.4f}, greedy replies agree on {versus['greedy_agreement']:.0%}"))
+    (out / "gpu_check.json").write_text(json.dumps({"rows": rows, "w2s_seconds": w2s_seconds, "device": str(device), "vllm_vs_hf": versus},
+                                                   indent=2))
 
 
 if __name__ == "__main__":

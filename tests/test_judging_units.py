@@ -445,3 +445,22 @@ def test_cross_play_gives_each_player_its_own_turns_and_each_is_honest_on_half_t
     picks = np.eye(2)[np.where(honest, gold, 1 - gold)] * 0.8 + 0.1  # the judge always sides with player A
     verdicts = Verdicts(picks, np.stack([picks, picks], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
     assert debate_metrics(items, [Material(["", ""], record | {"a_honest": bool(h)}) for h in honest], verdicts)["a_win_rate"] == 1.0
+
+
+def test_the_vllm_backend_is_refused_at_load_where_vllm_is_not_installed_and_reads_prompt_logprobs_by_position():
+    """On this CPU machine vllm is absent: a role on it fails when the config loads, naming the extra.
+    The score of an answer is the sum of the prompt log-probabilities at its own tokens' positions."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from oversight.judging.backends.vllm_engine import option_logprob
+
+    if importlib.util.find_spec("vllm") is None:
+        with pytest.raises(ConfigError, match=r"backend vllm: vllm is not installed \(pip install 'oversight\[vllm\]'"):
+            load_config("configs/debate_sentiment.yaml", ["assisted_judging.schemes.debate.debater.backend.name=vllm"])
+    with pytest.raises(ConfigError, match="backend vllm: dtype must be"):
+        load_config("configs/debate_sentiment.yaml", ["assisted_judging.judge.lm.backend={name: vllm, dtype: int8}"])
+    ids = [5, 7, 9, 11]  # prompt 5, 7; answer 9, 11
+    logprobs = [None, {7: SimpleNamespace(logprob=-0.5)}, {9: SimpleNamespace(logprob=-1.0), 3: SimpleNamespace(logprob=-0.1)},
+                {11: SimpleNamespace(logprob=-2.0)}]
+    assert option_logprob(logprobs, ids, 2) == -3.0 and option_logprob(logprobs, ids, 1) == -2.0

@@ -75,12 +75,7 @@ class HFBackend:
         check_model_name(cfg.model)
 
     def render(self, conversation: Conversation, assistant_prefix: str = "") -> str:
-        """The prompt text: the conversation, then the opening of the assistant's reply."""
-        if self.use_template:
-            text = self.tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-        else:
-            text = "".join(f"{m['role']}: {m['content']}\n\n" for m in conversation) + "assistant:"
-        return text + assistant_prefix
+        return render(self.tokenizer, self.use_template, conversation, assistant_prefix)
 
     def generate(self, conversations: list[Conversation], seed: int = 0, max_new_tokens: int | None = None,
                  assistant_prefix: str = "") -> list[str]:
@@ -178,6 +173,16 @@ class HFBackend:
         order = sorted(range(len(items)), key=lambda i: len(items[i]), reverse=True)
         size = self.hf.batch_size
         return [order[i:i + size] for i in range(0, len(order), size)]
+
+
+def render(tokenizer, use_template: bool, conversation: Conversation, assistant_prefix: str = "") -> str:
+    """The prompt text: the conversation (in the tokenizer's chat template, or plain "role: text"
+    lines), then the opening of the assistant's reply."""
+    if use_template:
+        text = tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
+    else:
+        text = "".join(f"{m['role']}: {m['content']}\n\n" for m in conversation) + "assistant:"
+    return text + assistant_prefix
 
 
 def _load(path: str, device, dtype):
