@@ -117,6 +117,13 @@ def test_per_row_answers_are_lettered_by_position_in_both_orders_and_a_reply_nam
     assert parse_pick(f"it is {b.lower()}", item, ORDERS[1]) == 1
     plain = build_items(ds, np.arange(1), ItemsConfig(), seed=0)[0]
     assert not plain.lettered and named(plain, ORDERS[1]) == plain.answers == ["A", "B"]  # the classes themselves
+    from oversight.judging.schemes.debate import transcript
+
+    said = [["first side", "second side"]]  # argued answers carry the letter the judge names, in each order
+    assert f"Debater 1 (argues (A) {a}): first side" in transcript(item, said, ORDERS[0], marks=False)
+    assert f"Debater 1 (argues (A) {b}): second side" in transcript(item, said, ORDERS[1], marks=False)
+    assert f"Debater 2 (argues (B) {a}): first side" in transcript(item, said, ORDERS[1], marks=False)
+    assert "(argues A): first side" in transcript(plain, said, ORDERS[0], marks=False)  # unlettered answers as before
     with pytest.raises(ConfigError, match="answer_columns names two columns"):
         build_items(ds, np.arange(2), ItemsConfig(answer_columns=["answer_a"]), seed=0)
 

@@ -88,6 +88,12 @@ def named(item: Item, order: tuple[int, int] = (0, 1)) -> list[str]:
     return [LETTERS[order.index(k)] for k in (0, 1)] if item.lettered else list(item.answers)
 
 
+def shown(item: Item, k: int, order: tuple[int, int] = (0, 1)) -> str:
+    """Answer k as the judge reads it when the answers are listed in `order`: its text, after the
+    letter of its position where answers are lettered (so an argued answer names the letter a verdict names)."""
+    return f"({LETTERS[order.index(k)]}) {item.answers[k]}" if item.lettered else item.answers[k]
+
+
 def ask(item: Item, order: tuple[int, int] = (0, 1)) -> str:
     """The question with the answers listed in `order` (each after its letter, where answers have one)."""
     shown = [f"({LETTERS[p]}) {item.answers[k]}" if item.lettered else item.answers[k] for p, k in enumerate(order)]

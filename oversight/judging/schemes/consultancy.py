@@ -30,7 +30,8 @@ import numpy as np
 from oversight.detectors import detection
 from oversight.errors import ConfigError
 from oversight.judging.base import Material, SchemeConfig, judge_material, quote_rate, register_scheme, strong_prompt
-from oversight.judging.items import ANSWER_PREFIX, ask, named
+from oversight.judging.items import ANSWER_PREFIX, ask, named, shown
+from oversight.judging.judge import ORDERS
 from oversight.judging.lm import LMConfig
 from oversight.judging.quotes import mark_quotes
 from oversight.keys import keyed_if_set
@@ -135,11 +136,12 @@ def consultancy(items, roles, cfg, seed) -> list[Material]:
     materials = []
     for it, ans, h, said, asked in zip(items, argued, honest, turns, questions):
         marked = [mark_quotes(t, it.passage) for t in said]
-        view = judge_material(it, _argument(ans, [text for text, _, _ in marked], asked))
+        k = it.correct if h else 1 - it.correct
+        views = [judge_material(it, _argument(shown(it, k, order), [text for text, _, _ in marked], asked)) for order in ORDERS]
         record = {"honest": h, "argued": ans, "turns": said, "verified_quotes": sum(v for _, v, _ in marked),
                   "quotes": sum(t for _, _, t in marked)}
         record |= ({"picked": True} if cfg.assign == "open" else {}) | ({"questions": asked} if cfg.interactive else {})
-        materials.append(Material([view, view], record))
+        materials.append(Material(views, record))
     return materials
 
 

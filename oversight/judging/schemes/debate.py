@@ -44,6 +44,7 @@ from oversight.detectors import detection
 from oversight.errors import ConfigError
 from oversight.judging.base import Material, SchemeConfig, honest_win_rate, judge_material, quote_rate, register_scheme, strong_prompt
 from oversight.judging.best_of import best_turns
+from oversight.judging.items import shown
 from oversight.judging.judge import ORDERS
 from oversight.judging.lm import LMConfig
 from oversight.judging.quotes import mark_quotes
@@ -123,12 +124,12 @@ def first_speaker(seed: int, index: int) -> int:
 
 
 def transcript(item, turns: list[list[str]], order: tuple[int, int], marks: bool = True) -> str:
-    """Rounds of the debate; the side arguing answers[order[0]] is called Debater 1."""
+    """Rounds of the debate; the side arguing answers[order[0]] is called Debater 1 (and its answer (A) where answers are lettered)."""
     lines = []
     for r, said in enumerate(turns):
         for pos, k in enumerate(order):
             text = mark_quotes(said[k], item.passage)[0] if marks else said[k]
-            lines.append(f"Round {r + 1}, Debater {pos + 1} (argues {item.answers[k]}): {text}")
+            lines.append(f"Round {r + 1}, Debater {pos + 1} (argues {shown(item, k, order)}): {text}")
     return judge_material(item, "Two debaters who read the full text argue:\n" + "\n".join(lines))
 
 
