@@ -47,22 +47,16 @@ class HFBackend:
     def __init__(self, cfg: LMConfig, device: Any = "cpu", offline: bool | None = None) -> None:
         import torch
 
-        from oversight.models import resolve_model
-
         self.cfg, self.hf = cfg, cfg.backend
         self.usage = Usage()
         self.device = torch.device(device)
-        resolved = resolve_model(cfg.model, offline=offline)
-        if resolved.spec is not None and resolved.spec.family != "decoder":
-            raise ModelError(f"{cfg.model!r} is an encoder; a debater, critic or LLM judge needs a causal LM")
+        resolved = causal_lm(cfg, offline)
         dtype = torch.bfloat16 if (self.device.type == "cuda" and self.hf.bf16) else torch.float32
         key = (resolved.path, str(self.device), str(dtype))
         if key not in _LOADED:
             _LOADED[key] = _load(resolved.path, self.device, dtype)
         self.model, self.tokenizer = _LOADED[key]
-        if self.hf.chat_template == "on" and not self.tokenizer.chat_template:
-            raise ModelError(f"{cfg.model!r} has no chat template (set backend.chat_template=auto or off)")
-        self.use_template = bool(self.tokenizer.chat_template) and self.hf.chat_template != "off"
+        self.use_template = uses_template(self.tokenizer, self.hf.chat_template, cfg.model)
 
     @staticmethod
     def identity(cfg: LMConfig, offline: bool | None) -> str:
@@ -173,6 +167,23 @@ class HFBackend:
         order = sorted(range(len(items)), key=lambda i: len(items[i]), reverse=True)
         size = self.hf.batch_size
         return [order[i:i + size] for i in range(0, len(order), size)]
+
+
+def causal_lm(cfg: LMConfig, offline: bool | None):
+    """The role's model resolved (packaged name, folder or hub id); an encoder is refused."""
+    from oversight.models import resolve_model
+
+    resolved = resolve_model(cfg.model, offline=offline)
+    if resolved.spec is not None and resolved.spec.family != "decoder":
+        raise ModelError(f"{cfg.model!r} is an encoder; a debater, critic or LLM judge needs a causal LM")
+    return resolved
+
+
+def uses_template(tokenizer, setting: str, model: str) -> bool:
+    """Whether prompts go through the tokenizer's chat template (`setting` auto | on | off)."""
+    if setting == "on" and not tokenizer.chat_template:
+        raise ModelError(f"{model!r} has no chat template (set backend.chat_template=auto or off)")
+    return bool(tokenizer.chat_template) and setting != "off"
 
 
 def render(tokenizer, use_template: bool, conversation: Conversation, assistant_prefix: str = "") -> str:

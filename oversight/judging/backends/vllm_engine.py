@@ -24,10 +24,9 @@ import numpy as np
 
 from oversight.errors import ConfigError, ModelError
 from oversight.judging.backends import BACKENDS, BackendConfig, Usage, normalized, report
-from oversight.judging.backends.hf import render
+from oversight.judging.backends.hf import HFBackend, causal_lm, render, uses_template
 from oversight.judging.lm import Conversation, LMConfig
 from oversight.keys import unkeyed
-from oversight.models.catalog import check_model_name
 
 INSTALL = "pip install 'oversight[vllm]' on a machine with an NVIDIA GPU"
 
@@ -59,14 +58,10 @@ class VLLMBackend:
     scores_options = True
 
     def __init__(self, cfg: LMConfig, device: Any = "cuda", offline: bool | None = None) -> None:
-        from oversight.models import resolve_model
-
         self.cfg, self.settings = cfg, cfg.backend
         self.usage = Usage()
         vllm = _import_vllm()
-        resolved = resolve_model(cfg.model, offline=offline)
-        if resolved.spec is not None and resolved.spec.family != "decoder":
-            raise ModelError(f"{cfg.model!r} is an encoder; a debater, critic or LLM judge needs a causal LM")
+        resolved = causal_lm(cfg, offline)
         key = (resolved.path, self.settings.dtype, self.settings.max_model_len)
         if key not in _ENGINES:
             _ENGINES[key] = vllm.LLM(model=str(resolved.path), dtype=self.settings.dtype, max_model_len=self.settings.max_model_len or None,
@@ -74,19 +69,13 @@ class VLLMBackend:
                                      tensor_parallel_size=self.settings.tensor_parallel_size, seed=0)
         self.engine = _ENGINES[key]
         self.tokenizer = self.engine.get_tokenizer()
-        if self.settings.chat_template == "on" and not self.tokenizer.chat_template:
-            raise ModelError(f"{cfg.model!r} has no chat template (set backend.chat_template=auto or off)")
-        self.use_template = bool(self.tokenizer.chat_template) and self.settings.chat_template != "off"
+        self.use_template = uses_template(self.tokenizer, self.settings.chat_template, cfg.model)
 
-    @staticmethod
-    def identity(cfg: LMConfig, offline: bool | None) -> str:
-        from oversight.models import resolve_model
-
-        return resolve_model(cfg.model, offline=offline).identity
+    identity = staticmethod(HFBackend.identity)  # the same weights, known by the same content
 
     @staticmethod
     def check(cfg: LMConfig) -> None:
-        check_model_name(cfg.model)
+        HFBackend.check(cfg)
         if importlib.util.find_spec("vllm") is None:
             raise ConfigError(f"role model {cfg.model!r} on backend vllm: vllm is not installed ({INSTALL}); "
                               "or serve the model and use backend openai")
