@@ -386,67 +386,6 @@ def test_critique_then_refine_rewrites_each_turn_from_its_draft_and_a_critique_t
     assert "drafts" not in plain[0].record
 
 
-class _Heard:
-    """A real backend that also keeps every conversation it was asked to continue."""
-
-    def __init__(self, lm):
-        self.lm, self.asked = lm, []
-
-    def generate(self, conversations, **kwargs):
-        self.asked += conversations
-        return self.lm.generate(conversations, **kwargs)
-
-
-def test_cross_play_gives_each_player_its_own_turns_and_each_is_honest_on_half_the_items(sampling_lm):
-    """Cross-play on the real packaged SmolLM2, two greedy players told apart by their turn length:
-    every turn is the reply of the player who holds that side, re-drawn here in the scheme's batches;
-    in a simultaneous round neither player hears the other's turn of that round; player A argues the
-    correct answer on exactly half the items, a half drawn anew for each pairing; a_win_rate counts
-    verdicts for A."""
-    from oversight.judging.base import SCHEMES, Material, roles_of
-    from oversight.judging.judge import Verdicts
-    from oversight.judging.lm import LMConfig, connect
-    from oversight.judging.schemes.debate import a_honest, debate, debate_metrics, pairing
-    from oversight.keys import key_dict
-
-    plain = SCHEMES.config("debate")
-    assert "opponent" not in roles_of(plain) and not {"cross", "opponent", "opponent_best_of"} & set(key_dict(plain))
-    with pytest.raises(ConfigError, match="opponent's best_of=2.*sampling opponent"):
-        SCHEMES.config("debate", cross=True, opponent_best_of=2)
-    with pytest.raises(ConfigError, match="cross=true.*open or defect"):
-        SCHEMES.config("debate", cross=True, open=True)
-    with pytest.raises(ConfigError, match="set cross=true"):
-        SCHEMES.config("debate", opponent=LMConfig(max_new_tokens=5))
-    short, long = LMConfig(max_new_tokens=2), LMConfig(max_new_tokens=12)
-    cfg = SCHEMES.config("debate", cross=True, rounds=2, debater=short, opponent=long)
-    assert set(roles_of(cfg)) == {"debater", "opponent"}
-    players = {"debater": _Heard(connect(short)), "opponent": _Heard(connect(long))}  # the model is loaded once and shared
-    items = build_items(_dataset(), np.arange(4), ItemsConfig(judge_words=1), seed=0)
-    materials = debate(items, players, cfg, seed=3)
-    honest = a_honest(items, 3, pairing(cfg))
-    assert honest.sum() == 2 and [m.record["a_honest"] for m in materials] == honest.tolist()
-    swapped = SCHEMES.config("debate", cross=True, rounds=2, debater=long, opponent=short)
-    assert pairing(swapped) != pairing(cfg)
-    a_side = [it.correct if h else 1 - it.correct for it, h in zip(items, honest)]
-    sides = {"debater": a_side, "opponent": [1 - s for s in a_side]}
-    for role, lm in players.items():
-        first_round = lm.asked[: len(items)]
-        assert not any("opponent:" in c[0]["content"] for c in first_round)  # nobody heard a turn of its own round
-        assert all("Round 1, opponent:" in c[0]["content"] and "Round 2, opponent:" not in c[0]["content"] for c in lm.asked[len(items):])
-        convs = [_debater_turn(it, k, [], ["", ""], 0) for it, k in zip(items, sides[role])]
-        assert first_round == convs
-        for m, k, reply in zip(materials, sides[role], lm.lm.generate(convs, seed=3 * 100)):
-            assert m.record["turns"][0][k] == reply
-    lengths = {role: [len(players[role].lm.tokenizer(m.record["turns"][0][k])["input_ids"]) for m, k in zip(materials, sides[role])]
-               for role in players}
-    assert max(lengths["debater"]) <= 3 < max(lengths["opponent"])
-    record = {"honest_verified_quotes": 0, "honest_quotes": 0, "dishonest_verified_quotes": 0, "dishonest_quotes": 0}
-    gold = np.array([it.correct for it in items])
-    picks = np.eye(2)[np.where(honest, gold, 1 - gold)] * 0.8 + 0.1  # the judge always sides with player A
-    verdicts = Verdicts(picks, np.stack([picks, picks], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
-    assert debate_metrics(items, [Material(["", ""], record | {"a_honest": bool(h)}) for h in honest], verdicts)["a_win_rate"] == 1.0
-
-
 def test_the_vllm_backend_is_refused_at_load_where_vllm_is_not_installed_and_reads_prompt_logprobs_by_position():
     """On this CPU machine vllm is absent: a role on it fails when the config loads, naming the extra.
     The score of an answer is the sum of the prompt log-probabilities at its own tokens' positions."""
