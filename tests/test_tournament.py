@@ -1,7 +1,8 @@
-"""Cross-play debates on the real packaged SmolLM2; the debater tournament protocol end to end on the real packaged SmolLM2 (configs/debate_tournament.yaml,
-shrunk): cross-play and self-play debates, Elo ratings that agree with who won, the plot, a
-rerun that reuses every stage, and its transcripts exported as Inspect logs that Inspect reads; and
-the config errors it names before any stage runs."""
+"""On the real packaged SmolLM2: cross-play debates (each player speaks its own turns), and the
+debater tournament protocol end to end (configs/debate_tournament.yaml, shrunk): cross-play and
+self-play debates, Elo ratings that agree with who won, the plot, a rerun that reuses every stage,
+and its transcripts exported as Inspect logs that Inspect reads; and the config errors it names
+before any stage runs."""
 
 from __future__ import annotations
 
