@@ -115,7 +115,8 @@ def vllm_against_hf(folder: Path) -> dict | None:
     convs = [[{"role": "user", "content": f"Is {n} an even number? Answer yes or no."}] for n in range(32)]
     probs, replies = {}, {}
     for name in ("hf", "vllm"):
-        lm = connect(LMConfig(model=str(folder), max_new_tokens=16, backend=BACKENDS.config(name)), "cuda")
+        backend = BACKENDS.config(name, **({"gpu_memory_utilization": 0.5} if name == "vllm" else {}))  # hf's copy stays loaded
+        lm = connect(LMConfig(model=str(folder), max_new_tokens=16, backend=backend), "cuda")
         probs[name] = lm.option_probs(convs, ["yes", "no"], "The answer is")
         replies[name] = lm.generate(convs, seed=0)
     same = sum(a == b for a, b in zip(replies["hf"], replies["vllm"])) / len(convs)
@@ -126,7 +127,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="tiny models on the CPU (what CI runs)")
     parser.add_argument("--out", default="gpu_check", help="models, runs and gpu_check.json go here")
+    parser.add_argument("--vllm-versus", default="", help=argparse.SUPPRESS)  # internal: the comparison, in a fresh process
     args = parser.parse_args()
+    if args.vllm_versus:
+        print(json.dumps(vllm_against_hf(Path(args.vllm_versus))))
+        return
     if not args.dry_run and not torch.cuda.is_available():
         raise SystemExit("no CUDA device: this check is for a GPU machine (use --dry-run to try it on a CPU)")
     device = torch.device("cpu" if args.dry_run else "cuda")
@@ -143,11 +148,23 @@ def main() -> None:
     print(f"MFU against: {rows[0]['against']}; measured matmul {rows[0]['matmul_tflops']:.1f} TFLOP/s")
     print(f"W2S pass ({weak.name} -> {strong.name}, LoRA, {'bf16 autocast on ' if device.type == 'cuda' else ''}{device}): "
           f"{w2s_seconds:.0f} s; whole check {time.time() - started:.0f} s")
-    versus = None if args.dry_run else vllm_against_hf(weak)
+    result = {"rows": rows, "w2s_seconds": w2s_seconds, "device": str(device)}
+    (out / "gpu_check.json").write_text(json.dumps(result, indent=2))  # written before the optional comparison can fail
+    if not args.dry_run:
+        result["vllm_vs_hf"] = vllm_versus(weak)
+        (out / "gpu_check.json").write_text(json.dumps(result, indent=2))
+
+
+def vllm_versus(folder: Path) -> dict | str | None:
+    """vllm_against_hf in a fresh process (this one holds the trained models' memory); prints and returns its result."""
+    done = subprocess.run([sys.executable, __file__, "--vllm-versus", str(folder)], capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"vllm backend against hf: failed:\n{done.stderr[-2000:]}")
+        return "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1]
+    versus = json.loads(done.stdout.strip().splitlines()[-1])
     print("vllm backend against hf on the same weights: " + ("vllm not installed (pip install 'oversight[vllm]'), skipped" if versus is None else
           f"largest verdict-probability gap {versus['max_prob_gap']:.4f}, greedy replies agree on {versus['greedy_agreement']:.0%}"))
-    (out / "gpu_check.json").write_text(json.dumps({"rows": rows, "w2s_seconds": w2s_seconds, "device": str(device), "vllm_vs_hf": versus},
-                                                   indent=2))
+    return versus
 
 
 if __name__ == "__main__":

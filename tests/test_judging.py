@@ -170,6 +170,14 @@ def test_generated_verdicts_are_parsed_and_unparsable_ones_fail_loudly(tmp_path)
     assert all(len(r["judge_replies"]) == 2 for r in rows)
     rate = json.loads((run / "results.json").read_text())["summary"]["direct_parse_failure_rate"]["mean"]
     assert rate == np.mean([f for r in rows for f in r["parse_failed"]])
+    from inspect_ai.log import read_eval_log  # the Inspect export shows a written verdict as the judge wrote it
+
+    assert _cli("export", str(run), cwd=Path.cwd()).returncode == 0
+    log = read_eval_log(str(next((run / "inspect").glob("*direct-seed0.eval"))))
+    prefix = "The sentiment of this review is"
+    for sample, row in zip(log.samples, rows):
+        for message, reply in zip(sample.messages[1::2], row["judge_replies"]):
+            assert message.content == (f"{prefix} {reply}" if reply else "(no verdict named)")
 
     bad = _cli(*common, "assisted_judging.items.verdict_prefix=Well,", "assisted_judging.judge.lm.max_new_tokens=1",
                "assisted_judging.judge.max_parse_failure=0.0", "name=bad", cwd=Path.cwd())

@@ -186,6 +186,11 @@ def test_the_shipped_quality_config_runs_debate_and_consultancy_on_the_fixture(t
         question = ROWS[kept(quality(**LOOSE))[row["index"]]]
         assert set(row["answers"]) < set(question["options"]) and row["gold"] == question["options"][question["gold_label"] - 1]
         assert row["passage"][:40] not in "".join(row["judge_reads"])  # the story stays with the debaters
+        for order, read in zip(((0, 1), (1, 0)), row["judge_reads"]):  # each side labelled with the letter its answer has in that order
+            assert all(f"(argues ({'AB'[order.index(k)]}) {row['answers'][k]})" in read for k in (0, 1))
+    for row in map(json.loads, (run_directory(exp) / "transcripts" / "consultancy-seed0.jsonl").read_text().splitlines()):
+        k = row["answers"].index(row["argued"])
+        assert f'argues for "(A) {row["argued"]}"' in row["judge_reads"][k] and f'argues for "(B) {row["argued"]}"' in row["judge_reads"][1 - k]
 
 
 GPQA = FIXTURES / "judging_tasks" / "gpqa"

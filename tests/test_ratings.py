@@ -61,3 +61,10 @@ def test_rating_intervals_resample_items_and_narrow_with_more_of_them():
     lo, hi = rating_intervals(paired, 2, reps=300, seed=0)
     assert hi[0] - lo[0] > widths[1]
     assert np.isnan(rating_intervals(few, 2, reps=0, seed=0)[0]).all()
+
+
+def test_players_who_never_met_through_any_chain_of_matches_are_refused():
+    with pytest.raises(ValueError, match=r"players \[2, 3\] never met player 0"):
+        fit_ratings(_matches([(0, 1, 5, 5), (2, 3, 5, 5)]), 4)
+    chain = fit_ratings(_matches([(0, 1, 8, 2), (1, 2, 8, 2)]), 3)[0]  # 0 and 2 never met, but 1 links them
+    assert chain[0] > chain[1] > chain[2]

@@ -81,8 +81,9 @@ def quote_rate(materials, prefix: str = "") -> float:
 
 
 def strong_prompt(item, instruction: str, history: str = "") -> list[dict[str, str]]:
-    """A strong role's conversation: it reads the full passage."""
-    parts = [ask(item), item.passage_line, history, instruction]
+    """A strong role's conversation: it reads the full passage, and the answers without letters (a
+    turn is shown to the judge in both orders, where the letters swap)."""
+    parts = [ask(item, letters=False), item.passage_line, history, instruction]
     return [{"role": "user", "content": "\n\n".join(p for p in parts if p)}]
 
 

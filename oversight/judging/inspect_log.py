@@ -3,8 +3,8 @@
 Every transcript file a judging run publishes (`transcripts/<scheme>[-tag]-seed<k>.jsonl`, written by
 judging/run.py) becomes one log: one sample per judged item. A sample's input is the judge's conversation
 in the first order (the question with the answers listed, then what it read); its messages are the judge's reading and verdict in both
-orders (the verdict's answer probabilities when the judge scored answers, its reply when it wrote
-one); its output is the judge's pick; its `judge` score is C or I against the gold answer; its
+orders (its answer probabilities when the judge scored answers; its reply after the verdict
+prefix when it wrote one); its output is the judge's pick; its `judge` score is C or I against the gold answer; its
 metadata keeps the rest of the transcript record (every strong role's turns, quotes, the hidden
 passage). The log's model is the judge's and `model_roles` names every role's model with its backend
 and sampling, so the roles are in every log. Needs the optional extra: `pip install 'oversight[inspect]'`.
@@ -38,8 +38,9 @@ def export_run(run_dir: Path, out_dir: Path) -> list[Path]:
         rows = [json.loads(line) for line in path.read_text().splitlines()]
         if match is None or not rows:
             continue
-        out = out_dir / f"{run_dir.name}-{path.stem}.eval"
-        write_eval_log(eval_log(rows, match["scheme"], int(match["seed"]), run_dir.name, path), str(out))
+        name = run_dir.resolve().name
+        out = out_dir / f"{name}-{path.stem}.eval"
+        write_eval_log(eval_log(rows, match["scheme"], int(match["seed"]), name, path), str(out))
         written.append(out)
     return written
 
@@ -73,9 +74,12 @@ def _sample(row: dict, roles: dict):
     judge = _model_name(roles["judge"])
     answers = row["answers"]
     messages = []
+    wrote = roles["judge"].get("verdict") == "generate" and roles["judge"].get("kind", "lm") == "lm"
+    prefix = roles["judge"].get("verdict_prefix", "")
     for asked, read, probs, reply in zip(row["judge_asked"], row["judge_reads"], row["order_probs"], row["judge_replies"] or ["", ""]):
         messages.append(ChatMessageUser(content="\n".join(p for p in (asked, read) if p)))  # the judge's conversation, as judge_conversation builds it
-        verdict = reply or ", ".join(f"P({a}) = {p:.3f}" for a, p in zip(answers, probs))
+        scored = ", ".join(f"P({a}) = {p:.3f}" for a, p in zip(answers, probs))
+        verdict = f"{prefix} {reply}".strip() if wrote and reply else "(no verdict named)" if wrote else scored
         messages.append(ChatMessageAssistant(content=verdict, model=judge))
     pick = answers[max(range(len(answers)), key=lambda k: row["verdict_probs"][k])]
     kept = {k: v for k, v in row.items() if k not in ("index", "answers", "gold", "judge_reads", "judge_asked", "roles")}

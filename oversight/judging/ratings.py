@@ -50,6 +50,7 @@ def fit_ratings(matches: Matches, n_players: int, iters: int = 100) -> tuple[np.
     """(Elo rating per player, honest advantage η in Elo points): maximum likelihood by Newton's method,
     over the cross-play matches plus one virtual drawn game per pairing and side assignment."""
     cross = matches.honest != matches.dishonest
+    _check_connected(matches.honest[cross], matches.dishonest[cross], n_players)
     pairs = sorted({(int(h), int(d)) for h, d in zip(matches.honest[cross], matches.dishonest[cross])}
                    | {(int(d), int(h)) for h, d in zip(matches.honest[cross], matches.dishonest[cross])})
     honest = np.concatenate([matches.honest[cross], [h for h, _ in pairs]]).astype(int)
@@ -67,10 +68,24 @@ def fit_ratings(matches: Matches, n_players: int, iters: int = 100) -> tuple[np.
         hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(centre)
         step = np.linalg.lstsq(hess, grad, rcond=None)[0]
         theta += step
-        if np.abs(step).max() < 1e-10:
+        if max(np.abs(step[:-1] - step[:-1].mean()).max(), abs(step[-1])) < 1e-10:  # a common shift is not a change
             break
     ratings = theta[:-1] - theta[:-1].mean()
     return ELO_CENTRE + ELO_PER_LOGIT * ratings, float(ELO_PER_LOGIT * theta[-1])
+
+
+def _check_connected(honest: np.ndarray, dishonest: np.ndarray, n_players: int) -> None:
+    """Ratings compare players only through chains of matches: every player must be reachable from every other."""
+    reached, frontier = {0}, [0]
+    while frontier:
+        p = frontier.pop()
+        for q in np.concatenate([dishonest[honest == p], honest[dishonest == p]]).tolist():
+            if q not in reached:
+                reached.add(q)
+                frontier.append(q)
+    if len(reached) < n_players:
+        raise ValueError(f"players {sorted(set(range(n_players)) - reached)} never met player 0 through any chain of "
+                         "cross-play matches: their ratings would not be comparable")
 
 
 def rating_intervals(matches: Matches, n_players: int, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -81,7 +81,7 @@ def run_judging(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     arrays = decided.arrays()
     verdicts = Verdicts(arrays["probs"], arrays["order_probs"], arrays["failed"], [])
     metrics = score(items, materials, verdicts, spec, cfg.bootstrap, seed)
-    speakers = {"judge": as_plain(cfg.judge), **{r: as_plain(lm) for r, lm in roles_of(scheme).items()}}
+    speakers = {"judge": {**as_plain(cfg.judge), "verdict_prefix": cfg.items.verdict_prefix}, **{r: as_plain(lm) for r, lm in roles_of(scheme).items()}}
     _publish(ctx, decided.path / "transcripts.jsonl", name + tag, seed, items, speakers)
     probs = np.zeros((len(items), len(ctx.dataset.classes)), dtype=np.float32)
     for i, it in enumerate(items):
@@ -97,6 +97,8 @@ def transcripts(ctx: Context, scheme: SchemeConfig, cfg: JudgeSetup, indices: np
     gen_spec = {"data": ctx.fingerprint, "indices": digest(np.asarray(indices, dtype="<i8")), "scheme": key_dict(scheme),
                 "items": key_dict(cfg.items), "seed": seed,
                 "models": {r: lm_identity(lm, ctx.ws.offline) for r, lm in roles_of(scheme).items()}}
+    if cfg.items.answer_columns:  # lettered answers: strong roles read them unlettered, the judge each order's letters (since views v2)
+        gen_spec["lettered_views"] = 2
 
     def make(workdir: Path):
         start = time.time()

@@ -5,10 +5,14 @@ For GPU users who want a role's throughput without an HTTP hop; the optional ext
 is named as for `hf` (packaged short name, local folder or hub id) and keyed by content the same
 way; the backend's name is in every stage key too, so moving a role between `hf` and `vllm`
 computes its transcripts again. Prompts are rendered exactly as `hf` renders them (the
-tokenizer's chat template, or plain lines). Sampling is seeded per conversation (the run seed and
-the conversation's position), so a reply does not depend on how requests are batched. Fixed
-answers are scored from the prompt log-probabilities of prompt + answer tokens, as `hf` scores
-them. Roles that share a model share one engine; roles on different models each start one, so set
+tokenizer's chat template, or plain lines), and decoded with the same settings: the role's
+temperature and top_p, and the model's generation config's top_k and repetition penalty, which
+hf's `generate` applies on its own. Sampling is seeded per conversation (the run seed and the
+conversation's position), so a reply does not depend on how requests are batched. Fixed answers
+are scored from the prompt log-probabilities of prompt + answer tokens, as `hf` scores them; that
+takes a log-softmax over the vocabulary at every prompt position, memory the engine does not
+reserve, so lower `gpu_memory_utilization` for a judge of long transcripts if it runs out. Roles
+that share a model share one engine; roles on different models each start one, so set
 `gpu_memory_utilization` for them to fit together. `experiments/gpu_check.sh` compares this
 backend's verdict probabilities and greedy replies with `hf`'s on the same weights.
 """
@@ -70,6 +74,7 @@ class VLLMBackend:
         self.engine = _ENGINES[key]
         self.tokenizer = self.engine.get_tokenizer()
         self.use_template = uses_template(self.tokenizer, self.settings.chat_template, cfg.model)
+        self.top_k, self.repetition_penalty = model_decoding(resolved.path)
 
     identity = staticmethod(HFBackend.identity)  # the same weights, known by the same content
 
@@ -88,7 +93,8 @@ class VLLMBackend:
         prompts = [render(self.tokenizer, self.use_template, c, assistant_prefix) for c in conversations]
         sample = self.cfg.temperature > 0
         params = [vllm.SamplingParams(max_tokens=max_new_tokens or self.cfg.max_new_tokens, temperature=self.cfg.temperature,
-                                      top_p=self.cfg.top_p if sample else 1.0, seed=seed * 1_000_003 + i if sample else None)
+                                      top_p=self.cfg.top_p if sample else 1.0, seed=seed * 1_000_003 + i if sample else None,
+                                      top_k=self.top_k if sample else -1, repetition_penalty=self.repetition_penalty)
                   for i in range(len(prompts))]
         outputs = self.engine.generate([{"prompt_token_ids": self._ids(p)} for p in prompts], params, use_tqdm=False)
         replies = [out.outputs[0].text.strip() for out in outputs]
@@ -109,7 +115,7 @@ class VLLMBackend:
         prompt_ids = [self._ids(render(self.tokenizer, self.use_template, c, assistant_prefix)) for c in conversations]
         rows = [(p, k) for p in range(len(prompt_ids)) for k in range(len(option_ids))]
         sequences = [prompt_ids[p] + option_ids[k] for p, k in rows]
-        params = vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+        params = vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)  # 1: the token there and the top one (0 meant none in early V1 engines)
         outputs = self.engine.generate([{"prompt_token_ids": ids} for ids in sequences], params, use_tqdm=False)
         scores = np.array([option_logprob(out.prompt_logprobs, ids, len(option_ids[k])) for out, ids, (_, k) in zip(outputs, sequences, rows)])
         self._count(sum(map(len, sequences)), 0, len(sequences))
@@ -123,6 +129,18 @@ class VLLMBackend:
         self.usage.calls += calls
         self.usage.prompt_tokens += prompt_tokens
         self.usage.completion_tokens += completion_tokens
+
+
+def model_decoding(path) -> tuple[int, float]:
+    """(top_k, repetition_penalty) from the model's generation config, which hf's `generate` applies
+    on its own (top_k when sampling, the penalty always); vLLM takes only what it is given."""
+    from transformers import GenerationConfig
+
+    try:
+        config = GenerationConfig.from_pretrained(path)
+    except OSError:  # no generation_config.json: transformers' defaults, as hf uses them
+        config = GenerationConfig()
+    return int(config.top_k or -1), float(config.repetition_penalty or 1.0)
 
 
 def option_logprob(prompt_logprobs: list, ids: list[int], n: int) -> float:

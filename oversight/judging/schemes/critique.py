@@ -21,6 +21,8 @@ import numpy as np
 
 from oversight.errors import ConfigError
 from oversight.judging.base import Material, SchemeConfig, judge_material, register_scheme, strong_prompt
+from oversight.judging.items import shown
+from oversight.judging.judge import ORDERS
 from oversight.judging.lm import LMConfig
 from oversight.judging.planted import PlantedEdit, names_error, plant_error
 from oversight.judging.quotes import mark_quotes
@@ -50,12 +52,17 @@ DEFEND = "Argue that the candidate answer is correct and that its quote matches 
 
 
 def make_candidate(item, cfg, seed: int) -> tuple[str, PlantedEdit | None]:
-    """The candidate text and, if tampered, its planted edit."""
+    """The candidate text (its answer unlettered, as the critic reads it) and, if tampered, its planted edit."""
     rng = np.random.default_rng([seed, item.index, 41])
     quote = " ".join(item.passage.split()[: cfg.quote_words])
     edit = plant_error(quote, rng) if rng.random() < cfg.planted_fraction else None
     answer = item.answers[1 - item.correct] if edit else item.answers[item.correct]
     return f'Answer: {answer}. The text says: "{edit.tampered if edit else quote}"', edit
+
+
+def as_judged(item, text: str, k: int) -> list[str]:
+    """The candidate text as the judge reads it in each order: its answer after that order's letter (lettered answers)."""
+    return [text.replace(f"Answer: {item.answers[k]}.", f"Answer: {shown(item, k, order)}.", 1) for order in ORDERS]
 
 
 def detection_metrics(items, materials, verdicts) -> dict[str, float]:
@@ -87,7 +94,7 @@ def _candidates(items, cfg, seed):
 def candidate(items, roles, cfg, seed) -> list[Material]:
     """The judge sees a candidate answer (tampered for a planted share) without a critique."""
     made, records = _candidates(items, cfg, seed)
-    return [Material([judge_material(it, f"A candidate answer: {text}")] * 2, rec)
+    return [Material([judge_material(it, f"A candidate answer: {seen}") for seen in as_judged(it, text, rec["candidate_answer"])], rec)
             for it, (text, _), rec in zip(items, made, records)]
 
 
@@ -106,6 +113,7 @@ def critique(items, roles, cfg, seed) -> list[Material]:
     for it, (text, edit), rec, crit in zip(items, made, records, critiques):
         marked = mark_quotes(crit, it.passage)[0]
         rec.update(critique=crit, names_error=names_error(crit, edit) if edit else None)
-        shown = f"A candidate answer: {text}\n\nA critic who read the full text says: {marked}"
-        materials.append(Material([judge_material(it, shown)] * 2, rec))
+        views = [judge_material(it, f"A candidate answer: {seen}\n\nA critic who read the full text says: {marked}")
+                 for seen in as_judged(it, text, rec["candidate_answer"])]
+        materials.append(Material(views, rec))
     return materials
