@@ -7,8 +7,9 @@ and labelling. It prints training tokens/s, peak GPU memory, and model-FLOPs uti
 the card's dense bf16 peak and against the measured matmul rate. It then runs one fine-tuning W2S
 pass (`oversight run`, 0.5B weak → 1.5B strong, LoRA, bf16): the weights are random, so the
 accuracies are chance, and only that the pass runs matters. Where vllm is installed, the `vllm`
-role backend is compared with `hf` on the 0.5B weights: verdict probabilities and greedy replies. Targets for that day: LoRA/full training
-MFU ≥ 35% on an H100/H200-class card for the 1.5B, labelling ≥ 50%.
+role backend is compared with `hf` on the 0.5B weights: verdict probabilities and greedy replies.
+Targets for that day: LoRA/full training MFU ≥ 35% on an H100/H200-class card for the 1.5B,
+labelling ≥ 50%.
 
 `--dry-run` does the same with two tiny models on the CPU, in about a minute; CI runs it, so the
 script cannot rot.

@@ -59,6 +59,11 @@ def organism_label(run: RunSummary) -> str:
     return f"{organism.get('name', '?')} ({changed})" if changed else str(organism.get("name", "?"))
 
 
+def by_label(runs: list[RunSummary]) -> list[tuple[RunSummary, str]]:
+    """(run, organism label) sorted by label, each run's config read once."""
+    return sorted(((r, organism_label(r)) for r in runs), key=lambda pair: pair[1])
+
+
 def detector_settings(run: RunSummary) -> str:
     """`latent_knowledge depth=0.3; ...`: the run's detectors whose settings differ from their defaults."""
     from oversight.detectors import DETECTORS
@@ -87,13 +92,13 @@ def _cell(run: RunSummary, key: str, control: bool = True) -> str:
 
 def display_rows(runs: list[RunSummary], measure: str) -> tuple[list[str], list[list[str]]]:
     """Formatted cells of one measure: organism, suspect, its flawed/clean accuracy, one column per detector."""
-    labels = {r.path: organism_label(r) for r in runs}  # each run's config read once
-    runs = sorted(runs, key=lambda r: labels[r.path])
+    labelled = by_label(runs)
+    runs = [r for r, _ in labelled]
     detectors = detectors_of(runs)
     columns = ["organism", "suspect", "detector settings", "seeds", "flawed acc", "clean acc", *detectors]
-    rows = [[labels[r.path], f"{r.strong} ({r.strong_mode})" if r.strong_mode else r.strong, detector_settings(r), str(len(r.seeds)),
+    rows = [[label, f"{r.strong} ({r.strong_mode})" if r.strong_mode else r.strong, detector_settings(r), str(len(r.seeds)),
              _cell(r, "suspect_flawed_acc", control=False), _cell(r, "suspect_clean_acc", control=False),
-             *(_cell(r, f"{d}_{measure}") for d in detectors)] for r in runs]
+             *(_cell(r, f"{d}_{measure}") for d in detectors)] for r, label in labelled]
     if not any(row[2] for row in rows):  # every detector at its defaults: no column for it
         columns, rows = columns[:2] + columns[3:], [row[:2] + row[3:] for row in rows]
     return columns, rows
@@ -108,11 +113,10 @@ def numeric_rows(runs: list[RunSummary]) -> tuple[list[str], list[list]]:
     columns += [f"{pre}{m}_{part}" for pre in ("", "control_") for m in MEASURES for part in ("mean", "ci_lo", "ci_hi")]
     columns += [f"{a}_{part}" for a in accuracies for part in ("mean", "ci_lo", "ci_hi")]
     rows = []
-    labels = {r.path: organism_label(r) for r in runs}  # each run's config read once
-    for r in sorted(runs, key=lambda r: labels[r.path]):
+    for r, label in by_label(runs):
         settings = {d.get("name"): changed_settings(DETECTORS, d) for d in _section(r).get("detectors") or []}
         for d in detectors_of([r]):
             keys = [f"{pre}{d}_{m}" for pre in ("", "control_") for m in MEASURES] + list(accuracies)
             stats = [None if math.isnan(v) else v for k in keys for v in r.stat(k)]
-            rows.append([r.name, labels[r.path], r.strong, r.strong_mode, d, settings.get(d, ""), len(r.seeds), *stats])
+            rows.append([r.name, label, r.strong, r.strong_mode, d, settings.get(d, ""), len(r.seeds), *stats])
     return columns, rows

@@ -32,13 +32,13 @@ def export_run(run_dir: Path, out_dir: Path) -> list[Path]:
     if not files:
         raise ConfigError(f"{run_dir} has no judging transcripts (transcripts/<scheme>-seed<k>.jsonl)")
     out_dir.mkdir(parents=True, exist_ok=True)
+    name = run_dir.resolve().name
     written = []
     for path in files:
         match = NAME.fullmatch(path.name)
         rows = [json.loads(line) for line in path.read_text().splitlines()]
         if match is None or not rows:
             continue
-        name = run_dir.resolve().name
         out = out_dir / f"{name}-{path.stem}.eval"
         write_eval_log(eval_log(rows, match["scheme"], int(match["seed"]), name, path), str(out))
         written.append(out)

@@ -97,8 +97,8 @@ def shown(item: Item, k: int, order: tuple[int, int] = (0, 1)) -> str:
 def ask(item: Item, order: tuple[int, int] = (0, 1), letters: bool = True) -> str:
     """The question with the answers listed in `order` (each after its letter, where answers have one
     and `letters`: the strong roles, whose words the judge reads in both orders, get none)."""
-    shown = [f"({LETTERS[p]}) {item.answers[k]}" if item.lettered and letters else item.answers[k] for p, k in enumerate(order)]
-    listed = f"{shown[0]} or {shown[1]}"
+    first, second = (shown(item, k, order) if letters else item.answers[k] for k in order)
+    listed = f"{first} or {second}"
     return item.question.replace("{answers}", listed) if "{answers}" in item.question else f"{item.question} ({listed})"
 
 

@@ -92,11 +92,10 @@ def run_tournament(ctx: Context, seed: int) -> SeedResult:
         return judged, judged.probs.argmax(-1) == gold
 
     metrics = {f"direct_{k}": v for k, v in judge(SCHEMES.config("direct"), "")[0].metrics.items() if k.startswith("judge_acc")}
-    rows: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # (player A, player B, A honest per item, honest side won per item)
-    for p, player in enumerate(cfg.players):
-        judged, right = judge(cfg.match(player), f"-{player.name}")
+    for player in cfg.players:
+        judged, _ = judge(cfg.match(player), f"-{player.name}")
         metrics |= {f"{player.name}_selfplay_{k}": v for k, v in judged.metrics.items() if k.startswith("judge_acc")}
-        rows.append((p, p, np.ones(len(pool), dtype=bool), right))
+    rows: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # cross-play: (player A, player B, A honest per item, honest side won per item)
     for (p, a), (q, b) in combinations(enumerate(cfg.players), 2):
         judged, right = judge(cfg.match(a, b), f"-{a.name}-vs-{b.name}")
         rows.append((p, q, np.array([r["a_honest"] for r in judged.records]), right))

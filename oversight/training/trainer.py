@@ -108,7 +108,7 @@ def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, ba
         for n, batch_idx in enumerate(progress.bar(batches, desc=desc, unit="batch")):
             with autocast(device, bf16):
                 logits = model(**to_device(source.collate(batch_idx), device))
-            if n < real:  # not a filler pass, run only to take part in the others' weight gathers
+            if n < real:  # passes from `real` on are fillers, run only to take part in the others' weight gathers
                 yield batch_idx, torch.softmax(logits.float(), -1).cpu().numpy()
 
     out = in_order(indices, probs())

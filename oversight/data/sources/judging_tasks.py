@@ -41,8 +41,7 @@ QuALITY. The strong roles' expert view: with `expert_view` (the default) the `pa
 the question writer's explanation of the answer, which the strong roles read and the judge does
 not (an extractive task, as for QuALITY); with `expert_view: false` it is the question and its two
 answers, which the judge reads too: closed QA as Kenton et al. run it, where only the models' own
-knowledge differs. Columns also name the domain
-and subdomain, for `organisms` topics or slicing.
+knowledge differs. Columns also name the domain and subdomain, for `organisms` topics or slicing.
 """
 
 from __future__ import annotations

@@ -31,8 +31,7 @@ class HFConfig(BackendConfig):
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ConfigError(f"backend hf: batch_size must be >= 1, got {self.batch_size}")
-        if self.chat_template not in ("auto", "on", "off"):
-            raise ConfigError(f"backend hf: chat_template must be auto | on | off, got {self.chat_template!r}")
+        check_chat_template("hf", self.chat_template)
 
 
 _LOADED: dict[tuple, Any] = {}  # (path, device, dtype) → (model, tokenizer): roles sharing a model load it once
@@ -177,6 +176,11 @@ def causal_lm(cfg: LMConfig, offline: bool | None):
     if resolved.spec is not None and resolved.spec.family != "decoder":
         raise ModelError(f"{cfg.model!r} is an encoder; a debater, critic or LLM judge needs a causal LM")
     return resolved
+
+
+def check_chat_template(backend: str, setting: str) -> None:
+    if setting not in ("auto", "on", "off"):
+        raise ConfigError(f"backend {backend}: chat_template must be auto | on | off, got {setting!r}")
 
 
 def uses_template(tokenizer, setting: str, model: str) -> bool:

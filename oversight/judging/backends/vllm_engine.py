@@ -28,7 +28,7 @@ import numpy as np
 
 from oversight.errors import ConfigError, ModelError
 from oversight.judging.backends import BACKENDS, BackendConfig, Usage, normalized, report
-from oversight.judging.backends.hf import HFBackend, causal_lm, render, uses_template
+from oversight.judging.backends.hf import HFBackend, causal_lm, check_chat_template, render, uses_template
 from oversight.judging.lm import Conversation, LMConfig
 from oversight.keys import unkeyed
 
@@ -46,8 +46,7 @@ class VLLMConfig(BackendConfig):
     def __post_init__(self) -> None:
         if self.dtype not in ("bfloat16", "float16", "float32", "auto"):
             raise ConfigError(f"backend vllm: dtype must be bfloat16 | float16 | float32 | auto, got {self.dtype!r}")
-        if self.chat_template not in ("auto", "on", "off"):
-            raise ConfigError(f"backend vllm: chat_template must be auto | on | off, got {self.chat_template!r}")
+        check_chat_template("vllm", self.chat_template)
         if not 0 < self.gpu_memory_utilization <= 1 or self.tensor_parallel_size < 1 or self.max_model_len < 0:
             raise ConfigError("backend vllm: need 0 < gpu_memory_utilization <= 1, tensor_parallel_size >= 1, max_model_len >= 0")
 

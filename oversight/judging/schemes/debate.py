@@ -105,8 +105,8 @@ def players(roles, cfg: DebateConfig) -> tuple[Player, Player]:
 
 def pairing(cfg: DebateConfig) -> int:
     """Cross-play: a number naming the two players' settings, so each pairing draws its own honest half."""
-    players = [key_dict(cfg.debater), cfg.best_of, cfg.refine, key_dict(cfg.opponent), cfg.opponent_best_of, cfg.opponent_refine]
-    return int(hashlib.sha256(json.dumps(players, sort_keys=True).encode()).hexdigest()[:8], 16)
+    settings = [key_dict(cfg.debater), cfg.best_of, cfg.refine, key_dict(cfg.opponent), cfg.opponent_best_of, cfg.opponent_refine]
+    return int(hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8], 16)
 
 
 def a_honest(items, seed: int, salt: int = 0) -> np.ndarray:
@@ -192,9 +192,9 @@ def debate(items, roles, cfg, seed) -> list[Material]:
     materials = []
     for i, (it, said, first, defected, ranked) in enumerate(zip(items, turns, firsts, defects, scores)):
         record = {"turns": said, "first_speaker": first, "mode": cfg.mode}
-        if cfg.best_of > 1 or (cfg.cross and cfg.opponent_best_of > 1):
+        if any(p.best_of > 1 for p in pair):
             record["candidate_scores"] = ranked
-        if cfg.refine or (cfg.cross and cfg.opponent_refine):
+        if any(p.refine for p in pair):
             record |= {"drafts": drafts[i], "critiques": critiques[i]}
         if cfg.defect:  # recorded only for deceptive debaters: an honest debate's transcripts are as they always were
             record["defected"] = defected
