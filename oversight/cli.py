@@ -16,6 +16,7 @@ from oversight import __version__, commands
 from oversight.cli_help import CONFIG_EPILOG
 from oversight.errors import OversightError
 from oversight.progress import VERBOSE, quiet_libraries
+from oversight.training import distributed as dist
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[VERBOSE] = "1"  # inherited by SLURM jobs and launched ranks
     quiet_libraries(sys.stderr.isatty())
     try:
-        return args.func(args)
+        code = args.func(args)
+        dist.end_rank(code)  # a launched rank that finished its run
+        return code
     except OversightError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

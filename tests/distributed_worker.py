@@ -85,6 +85,7 @@ def main(out: Path, mode: str) -> None:
                 "steps": state.step, "epochs": state.epoch},
                out / f"rank{dist.rank()}.pt")
     dist.leave()
+    dist.end_rank(0)
 
 
 if __name__ == "__main__":
