@@ -49,6 +49,8 @@ def bar(iterable: Any = None, **kwargs: Any):
 
 
 def quiet_libraries(stderr_is_terminal: bool) -> None:
-    """Hub and transformers bars off in redirected output unless `-v` (read by huggingface_hub at import)."""
+    """Library bars off in redirected output unless `-v`: the hub's and transformers' (read by huggingface_hub
+    at import), and any other tqdm bar (TQDM_DISABLE, e.g. transformers' GGUF loader, which bypasses both)."""
     if not verbose() and not stderr_is_terminal:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TQDM_DISABLE", "1")  # a default only: our own bars pass `disable` themselves
