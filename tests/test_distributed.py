@@ -25,7 +25,7 @@ def launch(prefix: list[str], out: Path, env: dict | None = None, mode: str = "p
 
     result = subprocess.run([*prefix, WORKER, str(out), mode], capture_output=True, text=True, timeout=300, cwd=ROOT,
                             env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stderr[-8000:]  # room for an aborted rank's faulthandler stack above the launcher's summary
     return [torch.load(p, weights_only=True) for p in sorted(out.glob("rank*.pt"))]
 
 
