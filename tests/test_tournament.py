@@ -51,7 +51,8 @@ def test_a_tournament_rates_players_by_who_won_and_a_rerun_reuses_every_stage(tm
     summary = run_experiment(exp)["summary"]
     value = lambda key: summary[key]["mean"]  # noqa: E731
     run_dir = run_directory(exp)
-    a_wins = value("terse_vs_wordy_a_win_rate")
+    a_wins = value("terse_vs_wordy_a_win_rate")  # A argued the correct answer on half the items, the wrong one on the other half
+    assert a_wins == pytest.approx((value("terse_vs_wordy_a_win_rate_honest") + value("terse_vs_wordy_a_win_rate_dishonest")) / 2)
     assert value("terse_crossplay_win_rate") == pytest.approx(a_wins) and value("wordy_crossplay_win_rate") == pytest.approx(1 - a_wins)
     if a_wins != 0.5:  # two players, each honest on half the items: the one that won more is rated higher
         assert (value("terse_elo") > value("wordy_elo")) == (a_wins > 0.5)
@@ -153,4 +154,9 @@ def test_cross_play_gives_each_player_its_own_turns_and_each_is_honest_on_half_t
     gold = np.array([it.correct for it in items])
     picks = np.eye(2)[np.where(honest, gold, 1 - gold)] * 0.8 + 0.1  # the judge always sides with player A
     verdicts = Verdicts(picks, np.stack([picks, picks], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
-    assert debate_metrics(items, [Material(["", ""], record | {"a_honest": bool(h)}) for h in honest], verdicts)["a_win_rate"] == 1.0
+    scored = debate_metrics(items, [Material(["", ""], record | {"a_honest": bool(h)}) for h in honest], verdicts)
+    assert scored["a_win_rate"] == scored["a_win_rate_honest"] == scored["a_win_rate_dishonest"] == 1.0
+    picks[~honest] = picks[~honest][:, ::-1]  # now the judge sides with A only where A argues the correct answer
+    verdicts = Verdicts(picks, np.stack([picks, picks], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
+    scored = debate_metrics(items, [Material(["", ""], record | {"a_honest": bool(h)}) for h in honest], verdicts)
+    assert (scored["a_win_rate"], scored["a_win_rate_honest"], scored["a_win_rate_dishonest"]) == (0.5, 1.0, 0.0)

@@ -99,7 +99,7 @@ def run_tournament(ctx: Context, seed: int) -> SeedResult:
     for (p, a), (q, b) in combinations(enumerate(cfg.players), 2):
         judged, right = judge(cfg.match(a, b), f"-{a.name}-vs-{b.name}")
         rows.append((p, q, np.array([r["a_honest"] for r in judged.records]), right))
-        metrics[f"{a.name}_vs_{b.name}_a_win_rate"] = judged.metrics["a_win_rate"]
+        metrics |= {f"{a.name}_vs_{b.name}_{k}": v for k, v in judged.metrics.items() if k.startswith("a_win_rate")}
     matches = Matches(*(np.concatenate(parts) for parts in zip(*[
         (np.where(honest, p, q), np.where(honest, q, p), right.astype(np.float64), np.arange(len(pool))) for p, q, honest, right in rows])))
     elo, advantage = fit_ratings(matches, len(cfg.players))
