@@ -216,6 +216,8 @@ def test_a_deceptive_critics_hidden_subset_is_scored_apart():
     verdicts = Verdicts(probs, np.stack([probs, probs], 1), np.zeros((4, 2), bool), [["", ""]] * 4)
     m = detection_metrics(items, [Material(["", ""], r) for r in records], verdicts)
     assert m["detection_rate"] == 0.75 and m["detection_rate_concealed"] == 0.5 and m["detection_rate_open"] == 1.0
+    # doubt in the candidate: 0.1, 0.9 on the hidden topic against 0.9, 0.9 off it: 2 pairs tied, 2 ranked wrong
+    assert m["concealed_frac"] == 0.5 and m["doubt_auroc"] == pytest.approx(0.25)
     honest = detection_metrics(items, [Material(["", ""], {k: v for k, v in r.items() if k != "concealed"}) for r in records], verdicts)
     assert "detection_rate_concealed" not in honest
 
