@@ -87,19 +87,19 @@ def run_tournament(ctx: Context, seed: int) -> SeedResult:
     pool = split.strong_train
     gold = ctx.dataset.labels[pool]
 
-    def judge(scheme, tag: str):
+    def judge(scheme, tag: str, kept: str, prefix: str):
+        """The scheme judged on the pool, and its metrics starting with `kept`, renamed with `prefix`."""
         judged = run_judging(ctx, scheme, cfg, pool, seed, judge_train=split.weak_train, tag=tag)
-        return judged, judged.probs.argmax(-1) == gold
+        return judged, {f"{prefix}{k}": v for k, v in judged.metrics.items() if k.startswith(kept)}
 
-    metrics = {f"direct_{k}": v for k, v in judge(SCHEMES.config("direct"), "")[0].metrics.items() if k.startswith("judge_acc")}
+    metrics = judge(SCHEMES.config("direct"), "", "judge_acc", "direct_")[1]
     for player in cfg.players:
-        judged, _ = judge(cfg.match(player), f"-{player.name}")
-        metrics |= {f"{player.name}_selfplay_{k}": v for k, v in judged.metrics.items() if k.startswith("judge_acc")}
+        metrics |= judge(cfg.match(player), f"-{player.name}", "judge_acc", f"{player.name}_selfplay_")[1]
     rows: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # cross-play: (player A, player B, A honest per item, honest side won per item)
     for (p, a), (q, b) in combinations(enumerate(cfg.players), 2):
-        judged, right = judge(cfg.match(a, b), f"-{a.name}-vs-{b.name}")
-        rows.append((p, q, np.array([r["a_honest"] for r in judged.records]), right))
-        metrics |= {f"{a.name}_vs_{b.name}_{k}": v for k, v in judged.metrics.items() if k.startswith("a_win_rate")}
+        judged, rates = judge(cfg.match(a, b), f"-{a.name}-vs-{b.name}", "a_win_rate", f"{a.name}_vs_{b.name}_")
+        rows.append((p, q, np.array([r["a_honest"] for r in judged.records]), judged.probs.argmax(-1) == gold))
+        metrics |= rates
     matches = Matches(*(np.concatenate(parts) for parts in zip(*[
         (np.where(honest, p, q), np.where(honest, q, p), right.astype(np.float64), np.arange(len(pool))) for p, q, honest, right in rows])))
     elo, advantage = fit_ratings(matches, len(cfg.players))
