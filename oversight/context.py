@@ -25,6 +25,7 @@ from oversight.keys import key_dict
 from oversight.protocols.splits import Split, make_split
 from oversight.stages import StageResult, StageStore, digest
 from oversight.training import distributed as dist
+from oversight.training import sharding
 from oversight.training.config import TrainConfig
 from oversight.training.fit import Learner, Workspace
 from oversight.training.trainer import soft_targets
@@ -34,7 +35,7 @@ def train_spec(fingerprint: str, model_cfg, model_id: str, train_cfg: TrainConfi
                targets: np.ndarray, test_idx: np.ndarray) -> dict[str, Any]:
     """What a training stage is keyed by: the data, the role's model and training config (with only
     the chosen loss's own fields), the seed, and the examples and targets it trains and tests on."""
-    return {"data": fingerprint, "model": asdict(model_cfg), "model_id": model_id, "train": key_dict(train_cfg), "seed": seed,
+    return {"data": fingerprint, "model": key_dict(model_cfg), "model_id": model_id, "train": key_dict(train_cfg), "seed": seed,
             "train_idx": digest(train_idx), "targets": digest(targets[train_idx]), "test_idx": digest(test_idx)}
 
 
@@ -47,6 +48,7 @@ class Context:
         self.protocol_cfg = exp.protocol
         self.dataset, self.store, self.ws = dataset, store, ws
         self._learners: dict[str, Learner] = {}
+        self._just_trained: tuple[str, Any] | None = None  # (stage key, model) of the stage computed last, if it trained one
         self.fingerprint = dataset.fingerprint() if dataset is not None else ""  # None: the protocol brings its own data
 
     def on(self, dataset: TextDataset) -> Context:
@@ -54,7 +56,7 @@ class Context:
         if dataset is self.dataset:
             return self
         other = copy.copy(self)
-        other.dataset, other.fingerprint, other._learners = dataset, dataset.fingerprint(), {}
+        other.dataset, other.fingerprint, other._learners, other._just_trained = dataset, dataset.fingerprint(), {}, None
         return other
 
     def split(self, seed: int) -> Split:
@@ -96,6 +98,8 @@ class Context:
             model, state = learner.fit(train_cfg, train_idx, targets, seed, workdir, stage=f"seed{seed}/{kind}",
                                        gold_targets=on_gold, init=init.path / "model.pt" if init is not None else None)
             learner.save(model, workdir / "model.pt")  # on every rank: a sharded model is gathered to be written
+            if not sharding.is_sharded(model):  # a label stage right after reads these weights from memory, not back from the file
+                self._just_trained = (Path(workdir).name.removesuffix(".partial"), model)
             test_probs = learner.predict(model, test_idx, train_cfg, desc=f"eval {kind}")
             acc = float((test_probs.argmax(-1) == self.dataset.labels[test_idx]).mean())
             kept = state.kept(train_cfg.select)
@@ -111,10 +115,11 @@ class Context:
                     label_idx: np.ndarray, seed: int) -> StageResult:
         """The trained model's class probabilities on `label_idx`: the weak labels, kept as an artifact."""
         spec = {"model_stage": trained.key, "label_idx": digest(label_idx), "data": self.fingerprint}
+        just_trained = self._just_trained[1] if self._just_trained and self._just_trained[0] == trained.key else None
 
         def compute(workdir: Path):
             start = time.time()
-            model = learner.load(trained.path / "model.pt", train_idx, seed)
+            model = just_trained if just_trained is not None else learner.load(trained.path / "model.pt", train_idx, seed)
             probs = learner.predict(model, label_idx, train_cfg, desc="label")
             acc = float((probs.argmax(-1) == self.dataset.labels[label_idx]).mean())
             return {"label_acc": acc, "seconds": time.time() - start, "seed": seed}, {"probs": probs, "indices": np.asarray(label_idx)}
@@ -124,6 +129,7 @@ class Context:
     def run_stage(self, kind: str, spec: dict, compute, seed: int, label: str = "") -> StageResult:
         """The stage `kind` keyed by `spec` (reused or computed), logged and printed as `label` (default:
         `kind`), which tells apart stages of one kind on other items (`verdicts_debate-test`)."""
+        self._just_trained = None  # held only for the stage right after the one that trained it
         result = self.store.run(kind, spec, compute)
         shown = label or kind
         verb = "reused" if result.reused else "done"

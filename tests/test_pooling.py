@@ -85,8 +85,8 @@ def test_every_layers_state_is_pooled_as_the_head_reads_its_own(arch):
                                                  vocab_size=100, max_position_embeddings=16)), "mean"
     ids, mask = torch.tensor([[5, 6, 7, 8], [9, 10, 0, 0]]), torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]])
     with torch.no_grad():
-        every = TextClassifier(backbone, 2, pooling, -1, 0.0).eval().layer_features(ids, mask)
+        every = TextClassifier(backbone, 2, pooling, -1, 0.0).eval().layer_features(input_ids=ids, attention_mask=mask)
         assert every.shape == (2, 3, 32)  # embeddings and two layers
         for layer in (-1, 1):
-            head = TextClassifier(backbone, 2, pooling, layer, 0.0).eval().features(ids, mask)
+            head = TextClassifier(backbone, 2, pooling, layer, 0.0).eval().features(input_ids=ids, attention_mask=mask)
             assert torch.allclose(every[:, layer], head, atol=1e-6)

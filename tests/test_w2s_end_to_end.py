@@ -129,3 +129,14 @@ def test_fine_tuning_modes_run_on_real_models(tmp_path):
     result = oversight("run", "configs/w2s_default.yaml", *tiny, f"out_dir={tmp_path}", "weak.train.lr=5e-5", "strong.train.lr=5e-4", cwd=Path.cwd())
     results = json.loads((only_run_dir(tmp_path) / "results.json").read_text())
     assert results["complete"] and result.stdout.count(" done ") == 4
+    # the labels came from the weak model still in memory; from its saved file they are the same
+    import shutil
+
+    import numpy as np
+
+    (labels_dir,) = [d for d in (tmp_path / "_stages" / "labels").iterdir() if d.is_dir()]
+    in_memory = np.load(labels_dir / "arrays.npz")["probs"]
+    shutil.rmtree(labels_dir)
+    again = oversight("run", "configs/w2s_default.yaml", *tiny, f"out_dir={tmp_path}", "weak.train.lr=5e-5", "strong.train.lr=5e-4", cwd=Path.cwd())
+    assert [line.split()[2] for line in again.stdout.splitlines() if " done " in line] == ["labels"]
+    np.testing.assert_allclose(np.load(labels_dir / "arrays.npz")["probs"], in_memory, atol=1e-6)

@@ -36,7 +36,7 @@ class CountingCollator:
 
     def __call__(self, features):
         batch = self.collator(features)
-        self.counter.add(batch["attention_mask"])
+        self.counter.add(batch)
         return batch
 
 

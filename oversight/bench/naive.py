@@ -72,7 +72,7 @@ def naive_fit(model: torch.nn.Module, tokens: Tokenized, rows: np.ndarray, targe
         for first in range(0, len(batch_rows), size):
             part = batch_rows[first : first + size]
             batch = pad_batch(tokens, part, cfg.naive_pad, cfg.max_length)
-            counter.add(batch["attention_mask"])
+            counter.add(batch)
             labels = torch.from_numpy(np.asarray(targets[part], dtype=np.float32)).to(device)
             logits = model(**{k: v.to(device) for k, v in batch.items()})
             loss = soft_cross_entropy(logits, labels) * len(part) / len(batch_rows)
@@ -96,7 +96,7 @@ def naive_predict(model: torch.nn.Module, tokens: Tokenized, rows: np.ndarray, c
         for start in range(0, len(rows), cfg.naive_eval_batch_size):
             part = rows[start : start + cfg.naive_eval_batch_size]
             batch = pad_batch(tokens, part, cfg.naive_pad, cfg.max_length)
-            counter.add(batch["attention_mask"])
+            counter.add(batch)
             logits = model(**{k: v.to(device) for k, v in batch.items()})
             out.append(torch.softmax(logits, -1).cpu().numpy())
     return np.concatenate(out)

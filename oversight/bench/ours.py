@@ -32,7 +32,7 @@ class CountingSource(TokenSource):
     def collate(self, indices):
         batch = super().collate(indices)
         held_out = self.eval_counter is not None and all(int(i) in self.held_out for i in indices)
-        (self.eval_counter if held_out else self.counter).add(batch["attention_mask"])
+        (self.eval_counter if held_out else self.counter).add(batch)
         return batch
 
 

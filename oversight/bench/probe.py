@@ -65,7 +65,7 @@ class CountingTokens(TokenSource):
 
     def collate(self, indices):
         batch = super().collate(indices)
-        self.counter.add(batch["attention_mask"])
+        self.counter.add(batch)
         return batch
 
 

@@ -48,11 +48,14 @@ class TokenCounter:
 
     def __init__(self) -> None:
         self.lengths: list[np.ndarray] = []
-        self.padded_lengths: list[np.ndarray] = []  # each row's padded length: its batch's width
+        self.padded_lengths: list[np.ndarray] = []  # each row's width: its batch's width (a packed row holds several examples)
 
-    def add(self, attention_mask: torch.Tensor) -> None:
-        self.lengths.append(attention_mask.sum(1).cpu().numpy())
-        self.padded_lengths.append(np.full(attention_mask.shape[0], attention_mask.shape[1]))
+    def add(self, batch: dict[str, torch.Tensor]) -> None:
+        """A padded batch's rows, or a packed batch's examples and its rows (each as wide as the batch)."""
+        rows, width = batch["input_ids"].shape
+        packed = "segment_ids" in batch
+        self.lengths.append((batch["ends"] - batch["starts"] + 1 if packed else batch["attention_mask"].sum(1)).cpu().numpy())
+        self.padded_lengths.append(np.full(rows, width))
 
     @property
     def padded(self) -> int:

@@ -1,12 +1,14 @@
-"""Batches for the hot loops: tokenize once, group by length, pad per batch.
+"""Batches for the hot loops: tokenize once, group by length, pad per batch (or pack it).
 
 Padding every batch to a fixed length wastes compute on pad tokens. We sort examples by length
 inside shuffled "mega-batches" (50 batches) so each batch holds similar lengths, pad only to the
-batch's own maximum, then shuffle the batch order. Inference sorts the whole set by length.
+batch's own maximum, then shuffle the batch order. Inference sorts the whole set by length. A
+model that packs (packing.py) gets each batch's examples packed into shared rows instead.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass
 
@@ -31,10 +33,15 @@ class Tokenized:
 def tokenize(tokenizer, texts: list[str], max_length: int) -> Tokenized:
     """Tokenize every text once, truncated to `max_length`, without padding."""
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
-    pad_id = tokenizer.pad_token_id
-    if pad_id is None:  # decoder tokenizers often lack one; the attention mask hides it anyway
-        pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
-    return Tokenized(ids=encoded["input_ids"], pad_id=int(pad_id))
+    return Tokenized(ids=encoded["input_ids"], pad_id=pad_token_id(tokenizer))
+
+
+def pad_token_id(tokenizer) -> int:
+    """The id batches are padded with: the tokenizer's pad token, else (decoder tokenizers often
+    lack one; the attention mask hides it anyway) its end-of-sequence token, else 0."""
+    if tokenizer.pad_token_id is not None:
+        return int(tokenizer.pad_token_id)
+    return int(tokenizer.eos_token_id) if tokenizer.eos_token_id is not None else 0
 
 
 def length_grouped_order(lengths: np.ndarray, batch_size: int, generator: torch.Generator) -> list[np.ndarray]:
@@ -105,11 +112,26 @@ class BatchSource:
 
     def collate(self, indices: np.ndarray) -> dict[str, torch.Tensor]: ...
 
+    def for_model(self, model) -> BatchSource:
+        """This source as `model` takes its batches (token sources pack for a model that packs)."""
+        return self
+
 
 class TokenSource(BatchSource):
-    def __init__(self, tokens: Tokenized) -> None:
-        self.tokens = tokens
+    """Token batches: padded, or packed (`pack_offset`: where the model's positions start; see packing.py)."""
+
+    def __init__(self, tokens: Tokenized, pack_offset: int | None = None) -> None:
+        self.tokens, self.pack_offset = tokens, pack_offset
         self._lengths = tokens.lengths
+
+    def for_model(self, model) -> TokenSource:
+        """This source batching as `model` takes its tokens: packed if it packs, else padded."""
+        offset = getattr(model, "pack_offset", None)
+        if offset == self.pack_offset:
+            return self
+        other = copy.copy(self)
+        other.pack_offset = offset
+        return other
 
     def __len__(self) -> int:
         return len(self.tokens.ids)
@@ -122,7 +144,11 @@ class TokenSource(BatchSource):
         return [indices[b] for b in sorted_order(self._lengths[indices], batch_size, max_tokens)]
 
     def collate(self, indices):
-        return collate_tokens(self.tokens, indices)
+        if self.pack_offset is None:
+            return collate_tokens(self.tokens, indices)
+        from oversight.training.packing import collate_packed
+
+        return collate_packed(self.tokens, indices, self.pack_offset)
 
 
 class FeatureSource(BatchSource):

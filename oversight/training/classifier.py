@@ -15,6 +15,8 @@ from torch import nn
 
 from oversight.errors import ModelError
 from oversight.training.config import ClassifierConfig
+from oversight.training.batching import pad_token_id
+from oversight.training.packing import block_mask, packing_offset, pool_packed
 
 CAUSAL_HEADS = ("ForCausalLM", "LMHeadModel")  # LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, ...
 
@@ -81,27 +83,43 @@ def backbone_states(backbone: nn.Module, batch: dict[str, torch.Tensor], layer: 
 
 
 class TextClassifier(nn.Module):
-    """backbone → pooled state → dropout → linear head; forward(input_ids, attention_mask) → logits."""
+    """backbone → pooled state → dropout → linear head; forward(**batch) → logits.
 
-    def __init__(self, backbone: nn.Module, n_classes: int, pooling: str, layer: int, dropout: float) -> None:
+    A batch is padded (input_ids, attention_mask) or packed (`packing.collate_packed`: input_ids,
+    position_ids, segment_ids, starts, ends). `pack_offset` is where this model's positions start
+    when it takes packed batches, None when it does not (`packing.packing_offset`, set at build).
+    """
+
+    def __init__(self, backbone: nn.Module, n_classes: int, pooling: str, layer: int, dropout: float, causal: bool = False) -> None:
         super().__init__()
         self.backbone = backbone
-        self.pooling, self.layer = pooling, layer
+        self.pooling, self.layer, self.causal = pooling, layer, causal
+        self.pack_offset: int | None = None
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(backbone.config.hidden_size, n_classes)
 
-    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def _inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if "segment_ids" not in batch:
+            return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        return {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"],
+                "attention_mask": block_mask(batch["segment_ids"], self.causal)}
+
+    def _pool(self, states: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        if "segment_ids" in batch:
+            return pool_packed(states, batch["segment_ids"], batch["starts"], batch["ends"], self.pooling)
+        return pool(states, batch["attention_mask"], self.pooling)
+
+    def features(self, **batch: torch.Tensor) -> torch.Tensor:
         """The pooled state the head reads, [B, H]."""
-        states = backbone_states(self.backbone, {"input_ids": input_ids, "attention_mask": attention_mask}, self.layer)
-        return pool(states, attention_mask, self.pooling)
+        return self._pool(backbone_states(self.backbone, self._inputs(batch), self.layer), batch)
 
-    def layer_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def layer_features(self, **batch: torch.Tensor) -> torch.Tensor:
         """Every layer's state pooled the same way (the embeddings first, the last layer last), [B, L+1, H]."""
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True).hidden_states
-        return torch.stack([pool(h, attention_mask, self.pooling) for h in hidden], 1)
+        hidden = self.backbone(**self._inputs(batch), output_hidden_states=True).hidden_states
+        return torch.stack([self._pool(h, batch) for h in hidden], 1)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        pooled = self.features(input_ids, attention_mask)
+    def forward(self, **batch: torch.Tensor) -> torch.Tensor:
+        pooled = self.features(**batch)
         return self.head(self.dropout(pooled.to(self.head.weight.dtype)))
 
 
@@ -145,7 +163,9 @@ def build_text_classifier(cfg: ClassifierConfig, path: str, n_classes: int):
         with warnings.catch_warnings():  # peft asks for transformers' old checkpointing name (a FutureWarning per model)
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             backbone = get_peft_model(backbone, lora)
-    model = TextClassifier(backbone, n_classes, pooling, cfg.layer, cfg.head_dropout)
+    model = TextClassifier(backbone, n_classes, pooling, cfg.layer, cfg.head_dropout, causal=is_decoder(backbone.config))
     if backbone.config.pad_token_id is None and tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if cfg.packing:
+        model.pack_offset = packing_offset(model, pad_token_id(tokenizer))
     return tokenizer, model

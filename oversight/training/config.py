@@ -86,6 +86,7 @@ class ClassifierConfig:
     lora_dropout: float = 0.05  # LoRA dropout (mode=lora)
     gradient_checkpointing: bool = False  # recompute activations in backward (large students)
     compile: bool = False  # torch.compile the model (GPU runs; slow to warm up on CPU)
+    packing: bool = keyed_if_set(True)  # pack each batch's examples into shared rows, none attending across (oversight/training/packing.py); models it would change pad as before
 
     def validate(self) -> None:
         check_model_name(self.model)

@@ -18,6 +18,7 @@ def pooled_states(model: torch.nn.Module, source, indices: np.ndarray, batch_siz
     """[len(indices), hidden] float32 (with `every_layer`, [len(indices), layers + 1, hidden]), in
     `indices` order; each rank computes all rows (no sharding)."""
     model.eval()
+    source = source.for_model(model)
     indices = np.asarray(indices)
     read = model.layer_features if every_layer else model.features
 

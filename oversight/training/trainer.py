@@ -97,6 +97,7 @@ def predict(model: torch.nn.Module, source: BatchSource, indices: np.ndarray, ba
     With several processes each predicts its shard and every rank gets all rows back.
     """
     model.eval()
+    source = source.for_model(model)  # packed batches for a model that packs
     all_indices = np.asarray(indices)
     indices = dist.local_shard(all_indices)
     batches = source.eval_batches(indices, batch_size, batch_tokens(device)) if len(indices) else []
@@ -126,6 +127,7 @@ def train(model: torch.nn.Module, source: BatchSource, train_idx: np.ndarray, ta
     """
     cfg.validate()
     check_selection(cfg.select, gold_targets)
+    source = source.for_model(model)  # packed batches for a model that packs
     model.to(device)
     sharded = sharding.wanted(cfg.parallel, cfg.batch_size)
     table = None if sharded else used_rows.swap_in(model, source, train_idx)  # FSDP shards the full table
