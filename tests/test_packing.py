@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from transformers import (BertConfig, BertModel, GPT2Config, GPT2Model, LlamaConfig, LlamaModel, RobertaConfig, RobertaModel, T5Config,
-                          T5EncoderModel)
+from transformers import (BertConfig, BertModel, GPT2Config, GPT2Model, LlamaConfig, LlamaModel, MPNetConfig, MPNetModel, RobertaConfig,
+                          RobertaModel, T5Config, T5EncoderModel)
 
 from oversight.data import data_config, load_dataset_from_config
 from oversight.models import resolve_model
@@ -39,25 +39,30 @@ def test_the_mask_lets_a_position_see_only_its_own_example():
 
 
 def tiny(kind: str):
-    """A small random backbone (SDPA), its pooling, whether it is causal, and the offset its positions start at."""
+    """A small random backbone, its pooling, whether it is causal, and the offset its positions start at."""
+    layers = dict(num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
     if kind == "bert":
-        return BertModel(BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, **SMALL),
-                         add_pooling_layer=False), "mean", False, 0
-    if kind == "roberta":  # positions start after the pad id (pad_token_id=1 → 2)
-        return RobertaModel(RobertaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                                          max_position_embeddings=40, pad_token_id=1, **SMALL), add_pooling_layer=False), "cls", False, 2
-    if kind == "gpt2":
-        return GPT2Model(GPT2Config(vocab_size=100, n_embd=32, n_layer=2, n_head=2, n_positions=40, resid_pdrop=0.0, embd_pdrop=0.0,
-                                    attn_pdrop=0.0)), "last", True, 0
-    return LlamaModel(LlamaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                                  intermediate_size=64, max_position_embeddings=40)), "last", True, 0
+        model, pooling, causal, offset = BertModel(BertConfig(vocab_size=100, hidden_size=32, **layers, **SMALL), add_pooling_layer=False), "mean", False, 0
+    elif kind == "roberta":  # positions start after the pad id (pad_token_id=1 → 2)
+        model, pooling, causal, offset = RobertaModel(RobertaConfig(vocab_size=100, hidden_size=32, max_position_embeddings=40, pad_token_id=1, **layers,
+                                                                    **SMALL), add_pooling_layer=False), "cls", False, 2
+    elif kind == "mpnet":  # eager attention (an additive mask), relative position buckets and RoBERTa-style positions
+        model, pooling, causal, offset = MPNetModel(MPNetConfig(vocab_size=100, hidden_size=32, max_position_embeddings=40, pad_token_id=1, **layers,
+                                                                **SMALL), add_pooling_layer=False), "mean", False, 2
+    elif kind == "gpt2":
+        model, pooling, causal, offset = GPT2Model(GPT2Config(vocab_size=100, n_embd=32, n_layer=2, n_head=2, n_positions=40, resid_pdrop=0.0,
+                                                              embd_pdrop=0.0, attn_pdrop=0.0)), "last", True, 0
+    else:
+        model, pooling, causal, offset = LlamaModel(LlamaConfig(vocab_size=100, hidden_size=32, num_key_value_heads=1, max_position_embeddings=40,
+                                                                **layers)), "last", True, 0
+    model.config._attn_implementation = "eager" if kind == "mpnet" else "sdpa"
+    return model, pooling, causal, offset
 
 
-@pytest.mark.parametrize("kind", ["bert", "roberta", "gpt2", "llama"])
+@pytest.mark.parametrize("kind", ["bert", "roberta", "mpnet", "gpt2", "llama"])
 def test_packed_logits_and_gradients_match_padded_ones(kind):
     torch.manual_seed(0)
     backbone, pooling, causal, offset = tiny(kind)
-    backbone.config._attn_implementation = "sdpa"
     model = TextClassifier(backbone, 3, pooling, -1, 0.0, causal=causal)
     assert packing_offset(model, pad_id=0) == offset
     rng = np.random.default_rng(0)
@@ -81,12 +86,11 @@ def test_packed_logits_and_gradients_match_padded_ones(kind):
 
 def test_models_that_would_compute_something_else_pad():
     torch.manual_seed(0)
-    eager, pooling, causal, _ = tiny("bert")
-    eager.config._attn_implementation = "eager"  # adds a mask it is given: a boolean one would not mask
-    assert packing_offset(TextClassifier(eager, 2, pooling, -1, 0.0, causal=causal), pad_id=0) is None
-    deaf = IgnoresPositions(eager.config)  # absolute positions counted from each row's start, whatever it is given
-    deaf.config._attn_implementation = "sdpa"
+    bert, pooling, causal, _ = tiny("bert")
+    deaf = IgnoresPositions(bert.config)  # absolute positions counted from each row's start, whatever it is given
     assert packing_offset(TextClassifier(deaf, 2, pooling, -1, 0.0, causal=causal), pad_id=0) is None
+    bert.config._attn_implementation = "flex_attention"  # a kernel that takes no 4D mask
+    assert packing_offset(TextClassifier(bert, 2, pooling, -1, 0.0, causal=causal), pad_id=0) is None
     t5 = T5EncoderModel(T5Config(vocab_size=100, d_model=32, d_kv=16, d_ff=64, num_layers=1, num_heads=2, dropout_rate=0.0))
     t5.config._attn_implementation = "sdpa"  # relative positions only (i - j): packed examples are computed as alone
     assert packing_offset(TextClassifier(t5, 2, "mean", -1, 0.0), pad_id=0) == 0

@@ -101,8 +101,11 @@ class TextClassifier(nn.Module):
     def _inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if "segment_ids" not in batch:
             return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
-        return {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"],
-                "attention_mask": block_mask(batch["segment_ids"], self.causal)}
+        mask = block_mask(batch["segment_ids"], self.causal)
+        if self.backbone.config._attn_implementation == "eager":  # eager attention adds its mask to the scores
+            dtype = self.head.weight.dtype
+            mask = torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill_(~mask, torch.finfo(dtype).min)
+        return {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"], "attention_mask": mask}
 
     def _pool(self, states: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         if "segment_ids" in batch:
@@ -163,9 +166,14 @@ def build_text_classifier(cfg: ClassifierConfig, path: str, n_classes: int):
         with warnings.catch_warnings():  # peft asks for transformers' old checkpointing name (a FutureWarning per model)
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             backbone = get_peft_model(backbone, lora)
-    model = TextClassifier(backbone, n_classes, pooling, cfg.layer, cfg.head_dropout, causal=is_decoder(backbone.config))
     if backbone.config.pad_token_id is None and tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, classifier_on(backbone, tokenizer, cfg, n_classes, pooling)
+
+
+def classifier_on(backbone: nn.Module, tokenizer, cfg: ClassifierConfig, n_classes: int, pooling: str) -> TextClassifier:
+    """A `TextClassifier` reading `backbone` as `cfg` says, packing batches if `cfg.packing` and the model computes the same packed."""
+    model = TextClassifier(backbone, n_classes, pooling, cfg.layer, cfg.head_dropout, causal=is_decoder(backbone.config))
     if cfg.packing:
         model.pack_offset = packing_offset(model, pad_token_id(tokenizer))
-    return tokenizer, model
+    return model

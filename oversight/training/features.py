@@ -25,8 +25,8 @@ from oversight import progress
 from oversight.atomic import atomic_write_bytes, atomic_write_with
 from oversight.hashing import file_sha256, sidecar_mismatch
 from oversight.stages import file_lock
-from oversight.training.batching import collate_tokens, sorted_order, tokenize
-from oversight.training.classifier import backbone_states, load_backbone, pool, resolve_pooling
+from oversight.training.batching import TokenSource, tokenize
+from oversight.training.classifier import classifier_on, load_backbone, resolve_pooling
 from oversight.training.config import ClassifierConfig
 from oversight.training.device import batch_tokens
 
@@ -44,14 +44,11 @@ def text_hashes(texts: list[str]) -> np.ndarray:
 @torch.inference_mode()
 def compute_features(path: str, texts: list[str], cfg: ClassifierConfig, batch_size: int, device: torch.device, desc: str) -> np.ndarray:
     tokenizer, backbone = load_backbone(path)
-    backbone.eval().to(device)
-    how = resolve_pooling(cfg, backbone.config)
-    tokens = tokenize(tokenizer, texts, cfg.max_length)
+    reader = classifier_on(backbone, tokenizer, cfg, 1, resolve_pooling(cfg, backbone.config)).eval().to(device)  # its head unused
+    source = TokenSource(tokenize(tokenizer, texts, cfg.max_length)).for_model(reader)  # packed if the backbone packs
     out = np.zeros((len(texts), backbone.config.hidden_size), dtype=np.float32)
-    for indices in progress.bar(sorted_order(tokens.lengths, batch_size, batch_tokens(device)), desc=desc, unit="batch"):
-        batch = {k: v.to(device) for k, v in collate_tokens(tokens, indices).items()}
-        pooled = pool(backbone_states(backbone, batch, cfg.layer), batch["attention_mask"], how)
-        out[indices] = pooled.float().cpu().numpy()
+    for indices in progress.bar(source.eval_batches(np.arange(len(texts)), batch_size, batch_tokens(device)), desc=desc, unit="batch"):
+        out[indices] = reader.features(**{k: v.to(device) for k, v in source.collate(indices).items()}).float().cpu().numpy()
     return out
 
 

@@ -12,7 +12,8 @@ A model packs only where that holds. `packing_offset` runs a short packed batch 
 examples padded through the built model and keeps packing only if their pooled states agree; it
 also finds where the model's positions start (0 for BERT or Llama, pad id + 1 for RoBERTa-style
 position ids). A model whose forward takes no position ids or 4D mask, or that attends with
-anything but SDPA, trains and predicts on padded batches as before.
+anything but SDPA or eager attention (which gets the mask as additive floats), trains and predicts
+on padded batches as before.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def packing_offset(model: torch.nn.Module, pad_id: int) -> int | None:
     """Where positions start for `model` (a `TextClassifier`) if it pools packed batches as it pools
     padded ones, else None. Checked on three short examples of arbitrary token ids, in eval mode."""
     config = model.backbone.config
-    if getattr(config, "_attn_implementation", None) != "sdpa":
+    if getattr(config, "_attn_implementation", None) not in ("sdpa", "eager"):  # flash and flex kernels take no 4D mask
         return None
     vocab = int(getattr(config, "vocab_size", 0) or 0)
     if vocab < 8:
