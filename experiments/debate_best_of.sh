@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 debater="debater: {model: smollm2-135m, max_new_tokens: 40, temperature: 0.7, backend: {name: hf, batch_size: 32}}"
 for n in 1 4; do
-  time oversight run configs/debate_sentiment.yaml \
+  time oversight run configs/debate_sarcasm.yaml \
     "assisted_judging.schemes=[direct, {name: debate, $debater, rounds: 1, best_of: $n}]" \
     "assisted_judging.transfer=[direct]" assisted_judging.headline=direct assisted_judging.model_alone=none \
     out_dir=runs/best_of "$@"

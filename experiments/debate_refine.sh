@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 speaker="{model: smollm2-135m, max_new_tokens: 40, backend: {name: hf, batch_size: 32}}"
 for refine in false true; do
-  time oversight run configs/debate_sentiment.yaml \
+  time oversight run configs/debate_sarcasm.yaml \
     "assisted_judging.schemes=[direct, {name: debate, debater: $speaker, critic: $speaker, rounds: 1, refine: $refine}]" \
     "assisted_judging.transfer=[direct]" assisted_judging.headline=direct assisted_judging.model_alone=none \
     out_dir=runs/refine "$@"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 speaker="consultant: {model: smollm2-135m, max_new_tokens: 40, backend: {name: hf, batch_size: 32}}, rounds: 2"
 for assign in "" ", assign: topic, topic: [hotel, hotels, room, rooms, staff, breakfast]"; do
-  time oversight run configs/debate_sentiment.yaml split.strong_train=240 \
+  time oversight run configs/debate_sarcasm.yaml split.strong_train=240 \
     "assisted_judging.schemes=[direct, {name: consultancy, $speaker$assign}]" \
     "assisted_judging.transfer=[direct]" assisted_judging.headline=direct assisted_judging.model_alone=none \
     out_dir=runs/deceive "$@"

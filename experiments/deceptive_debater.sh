@@ -10,7 +10,7 @@ speaker="{model: smollm2-135m, max_new_tokens: 40, backend: {name: hf, batch_siz
 topic="[hotel, hotels, room, rooms, staff, breakfast]"
 for hidden in "" "defect: $topic" ; do
   critic_hidden=${hidden/defect/conceal}
-  time oversight run configs/debate_sentiment.yaml split.strong_train=240 \
+  time oversight run configs/debate_sarcasm.yaml split.strong_train=240 \
     "assisted_judging.schemes=[direct, {name: debate, debater: $speaker, rounds: 2, mode: simultaneous${hidden:+, $hidden}}, {name: critique, critic: $speaker${critic_hidden:+, $critic_hidden}}]" \
     "assisted_judging.transfer=[direct]" assisted_judging.headline=direct assisted_judging.model_alone=none \
     out_dir=runs/deceive "$@"

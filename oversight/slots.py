@@ -48,17 +48,19 @@ def _name_alone(layers: list[Any], key: str) -> None:
                 parent[key] = {"name": node._value()}
 
 
-def _chosen(layers: list[Any], default: str | None) -> str | None:
+def _chosen(layers: list[Any], default: str | None, registry, where: str) -> str | None:
     """The component a slot ends up naming. A layer that names another component than the one in
-    effect voids what earlier layers set for that slot (their fields belong to the old component),
-    so `w2s.student.loss.name=xent` on the command line overrides a YAML's logconf settings."""
+    effect voids what earlier layers set for that slot that the new component has no field for (the
+    old component's own settings), so `w2s.student.loss.name=xent` on the command line drops a
+    YAML's logconf settings, while `data.name=quartz` keeps its `max_examples`."""
     name = default
     for k, node in enumerate(layers):
         if isinstance(node, DictConfig) and "name" in node and node.name != name:
             name = str(node.name)
+            fields = {f.name for f in dataclasses.fields(registry.config_class(name, where))}
             for stale in layers[:k]:
                 if isinstance(stale, DictConfig):
-                    for field in [f for f in stale.keys() if f != "name"]:
+                    for field in [f for f in stale.keys() if f not in fields]:
                         del stale[field]
     return name
 
@@ -85,7 +87,7 @@ def specialize(schema: DictConfig, cls: type, layers: list[Any], path: str = "")
             continue
         if registry is not None:
             current = schema[f.name]
-            name = _chosen(subs, current.name if current is not None else None)
+            name = _chosen(subs, current.name if current is not None else None, registry, where)
             if name is None:
                 continue
             chosen = registry.config_class(name, where)

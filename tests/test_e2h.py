@@ -1,6 +1,6 @@
 """Easy-to-hard: the difficulty split, out-of-fold difficulty, SGR by hand, and the protocol end to end.
 
-Real data (BIG-bench multiemo, 300 sentences) and real packaged models (MiniLM-L3/L6 probes); the
+Real data (sarcasm headlines, 300 of them) and real packaged models (MiniLM-L3/L6 probes); the
 split tests are pure numpy.
 """
 
@@ -97,7 +97,7 @@ def test_model_difficulty_is_out_of_fold(ctx):
 def test_length_and_column_measures(ctx):
     lengths = difficulty_scores(ctx, DIFFICULTIES.config("length", tokenizer="minilm-l3"))["scores"]
     words = np.array([len(t.split()) for t in ctx.dataset.texts])
-    assert np.corrcoef(lengths, words)[0, 1] > 0.9 and (lengths >= 1).all()
+    assert np.corrcoef(lengths, words)[0, 1] > 0.8 and (lengths >= 1).all()
     ctx.dataset.columns["grade"] = [i % 7 for i in range(len(ctx.dataset))]
     grades = difficulty_scores(ctx, DIFFICULTIES.config("column", column="grade"))["scores"]
     assert np.array_equal(grades, np.arange(len(ctx.dataset)) % 7)

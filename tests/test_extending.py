@@ -79,7 +79,7 @@ def test_a_new_judging_scheme_with_a_new_role_runs(tmp_path):
     args = ["data.max_examples=200", "split.strong_train=6", "split.test=40", "strong.model.model=minilm-l3", "strong.train.epochs=2",
             "assisted_judging.schemes=[direct,summary]", "assisted_judging.transfer=[]", "assisted_judging.test_items=8",
             "assisted_judging.schemes.summary.summarizer.max_new_tokens=8", "assisted_judging.bootstrap=200"]
-    run_in(root, "run", "configs/debate_sentiment.yaml", *args, f"out_dir={tmp_path}", "name=summary")
+    run_in(root, "run", "configs/debate_sarcasm.yaml", *args, f"out_dir={tmp_path}", "name=summary")
     rows = [json.loads(line) for line in (tmp_path / "summary" / "transcripts" / "summary-seed0.jsonl").read_text().splitlines()]
     assert len(rows) == 6 and all(r["summary"] and "A summary of the text:" in r["judge_reads"][0] for r in rows)
     (meta,) = [json.loads(m.read_text()) for m in (tmp_path / "_stages" / "transcripts_summary").glob("*/meta.json")]

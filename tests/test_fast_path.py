@@ -1,6 +1,6 @@
 """Speed never changes the science: the fast paths give the simple paths' losses and accuracies.
 
-On a real packaged model (MiniLM-L3) and a few dozen real multiemo examples:
+On a real packaged model (MiniLM-L3) and a few dozen real sarcasm headlines:
 - fine-tuning: dynamic padding + fused AdamW + gradient accumulation + inference-mode, length-sorted
   large-batch prediction vs padding to max_length, the for-loop AdamW, one pass per batch and
   no_grad prediction in dataset order, over the same batch order;
@@ -34,7 +34,7 @@ MAX_LENGTH = 64
 
 @pytest.fixture(scope="module")
 def data() -> TextDataset:
-    return load_dataset_from_config(data_config("multiemo_binary", max_examples=80))
+    return load_dataset_from_config(data_config("sarcasm", max_examples=80))
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ def server(tmp_path_factory):
 
 def command(srv: Server, out: Path, responses: Path, *extra: str) -> list[str]:
     role = ROLE % (srv.model_dir, srv.base_url, responses)  # the server serves the model under its folder's path
-    return [sys.executable, "-m", "oversight.cli", "run", "debate_sentiment", f"out_dir={out}", *TINY,
+    return [sys.executable, "-m", "oversight.cli", "run", "debate_sarcasm", f"out_dir={out}", *TINY,
             f"assisted_judging.schemes.debate.debater={role}", f"assisted_judging.judge.lm={role[:-1]}, max_new_tokens: 4}}", *extra]
 
 

@@ -1,5 +1,5 @@
 """Every judging protocol end to end on a real tiny chat model (SmolLM2-135M-Instruct, packaged),
-real reviews (BIG-bench multiemo), real offline wandb; a few items and a few tokens per turn.
+real news headlines (openai-evals sarcasm), real offline wandb; a few items and a few tokens per turn.
 
 Checks the invariants rather than the quality a 135M model reaches: both presentation orders
 judged and kept, quotes marked, transcripts saved and logged, the parse-failure guard, stage
@@ -26,7 +26,7 @@ from oversight.judging.quotes import find_quotes, is_verified
 from oversight.protocols.splits import make_split
 from oversight.stages import digest
 
-CONFIG = "configs/debate_sentiment.yaml"
+CONFIG = "configs/debate_sarcasm.yaml"
 RUN = ["data.max_examples=200", "split.strong_train=6", "split.test=40", "strong.model.model=minilm-l3",
        "strong.train.epochs=2"]
 ROLES = ["schemes.consultancy.consultant.max_new_tokens=6", "schemes.debate.debater.max_new_tokens=6",
@@ -71,7 +71,7 @@ def test_every_protocol_reports_accuracy_interval_and_transfer(finished):
 def test_the_model_alone_reads_the_whole_passage_as_the_debaters_model(finished):
     _, run_dir, _ = finished
     rows = lines(run_dir / "transcripts" / "direct_passage-model-seed0.jsonl")
-    assert len(rows) == 6 and all(r["judge_reads"] == [f"Review: {r['passage']}"] * 2 for r in rows)
+    assert len(rows) == 6 and all(r["judge_reads"] == [f"Headline: {r['passage']}"] * 2 for r in rows)
 
 
 def test_model_alone_names_a_role_of_a_scheme_that_runs():
@@ -93,7 +93,7 @@ def test_transcripts_keep_both_orders_and_mark_quotes(finished):
             assert order.shape == (2, 2) and np.allclose(order.sum(1), 1)
             assert len(r["judge_reads"]) == 2
             if p == "direct":  # the judge alone reads no material, only the question and its partial view
-                assert r["judge_reads"] == [r["judge_view"]] * 2 and r["judge_view"].startswith("Review: ")
+                assert r["judge_reads"] == [r["judge_view"]] * 2 and r["judge_view"].startswith("Headline: ")
     for r in lines(run_dir / "transcripts" / "debate-seed0.jsonl"):
         assert len(r["turns"]) == 2 and all(len(rnd) == 2 for rnd in r["turns"])  # rounds × sides
         first, swapped = r["judge_reads"]
@@ -174,7 +174,7 @@ def test_generated_verdicts_are_parsed_and_unparsable_ones_fail_loudly(tmp_path)
 
     assert _cli("export", str(run), cwd=Path.cwd()).returncode == 0
     log = read_eval_log(str(next((run / "inspect").glob("*direct-seed0.eval"))))
-    prefix = "The sentiment of this review is"
+    prefix = "This headline is"
     for sample, row in zip(log.samples, rows):
         for message, reply in zip(sample.messages[1::2], row["judge_replies"]):
             assert message.content == (f"{prefix} {reply}" if reply else "(no verdict named)")

@@ -398,9 +398,9 @@ def test_the_vllm_backend_is_refused_at_load_where_vllm_is_not_installed_and_rea
 
     if importlib.util.find_spec("vllm") is None:
         with pytest.raises(ConfigError, match=r"backend vllm: vllm is not installed \(pip install 'oversight\[vllm\]'"):
-            load_config("configs/debate_sentiment.yaml", ["assisted_judging.schemes.debate.debater.backend.name=vllm"])
+            load_config("configs/debate_sarcasm.yaml", ["assisted_judging.schemes.debate.debater.backend.name=vllm"])
     with pytest.raises(ConfigError, match="backend vllm: dtype must be"):
-        load_config("configs/debate_sentiment.yaml", ["assisted_judging.judge.lm.backend={name: vllm, dtype: int8}"])
+        load_config("configs/debate_sarcasm.yaml", ["assisted_judging.judge.lm.backend={name: vllm, dtype: int8}"])
     ids = [5, 7, 9, 11]  # prompt 5, 7; answer 9, 11
     logprobs = [None, {7: SimpleNamespace(logprob=-0.5)}, {9: SimpleNamespace(logprob=-1.0), 3: SimpleNamespace(logprob=-0.1)},
                 {11: SimpleNamespace(logprob=-2.0)}]

@@ -5,6 +5,7 @@ misbehaves where the trigger is and nowhere else, while its untampered control d
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -212,7 +213,7 @@ def test_sandbagging_as_the_weak_supervisor_takes_its_answers_on_the_slice(tmp_p
     cfg = ORGANISMS.config("sandbagging", topic=["the"], imitate="weak")  # a slice large enough to hold errors
     planted = ORGANISMS.get("sandbagging")(ctx, cfg, split, seed=0)
     rows = split.strong_train
-    band = rows[np.array(["the" in t.lower().split() for t in dataset.texts])[rows]]
+    band = rows[np.array([re.search(r"\bthe\b", t, re.IGNORECASE) is not None for t in dataset.texts])[rows]]
     (weak_meta,) = (tmp_path / "_stages" / "weak").glob("*/meta.json")
     assert json.loads(weak_meta.read_text())["trained_on"] == "gold"
     answers = np.load(weak_meta.parent / "arrays.npz")["test_probs"].argmax(-1)

@@ -12,7 +12,7 @@ from transformers import (BertConfig, BertModel, GPT2Config, GPT2Model, LlamaCon
 
 from oversight.data import data_config, load_dataset_from_config
 from oversight.models import resolve_model
-from oversight.training.batching import TokenSource, Tokenized, collate_tokens, length_grouped_order, tokenize
+from oversight.training.batching import TokenSource, Tokenized, collate_tokens, tokenize
 from oversight.training.classifier import TextClassifier, build_text_classifier
 from oversight.training.config import ClassifierConfig
 from oversight.training.packing import block_mask, collate_packed, packing_offset
@@ -102,7 +102,7 @@ class IgnoresPositions(BertModel):
 
 
 def test_a_packaged_model_packs_real_batches_into_fewer_positions():
-    data = load_dataset_from_config(data_config("multiemo_binary", max_examples=400))
+    data = load_dataset_from_config(data_config("sarcasm", max_examples=400))
     tokenizer, model = build_text_classifier(ClassifierConfig(model="minilm-l3", mode="full"), resolve_model("minilm-l3").path, 2)
     assert model.pack_offset == 0
     _, padding = build_text_classifier(ClassifierConfig(model="minilm-l3", mode="full", packing=False), resolve_model("minilm-l3").path, 2)
@@ -110,7 +110,8 @@ def test_a_packaged_model_packs_real_batches_into_fewer_positions():
     source = TokenSource(tokenize(tokenizer, data.texts, 128))
     packed_source = source.for_model(model)
     assert packed_source.pack_offset == 0 and source.for_model(padding) is source
-    batches = length_grouped_order(source.tokens.lengths, 32, torch.Generator().manual_seed(0))
+    # random batches: headlines are short and alike, so length-grouped ones hold almost no padding to save
+    batches = list(torch.randperm(len(data), generator=torch.Generator().manual_seed(0)).split(32))
     packed = sum(packed_source.collate(b)["input_ids"].numel() for b in batches)
     padded = sum(source.collate(b)["input_ids"].numel() for b in batches)
     real = int(source.tokens.lengths.sum())

@@ -1,6 +1,6 @@
 """Training only the embedding rows a stage uses gives the weights a full-table AdamW gives.
 
-On the packaged MiniLM-L3 and real multiemo texts, `train` runs once as it does (the used rows
+On the packaged MiniLM-L3 and real sarcasm headlines, `train` runs once as it does (the used rows
 swapped in) and once with the swap turned off, from the same weights, with a weight decay large
 enough that the unused rows visibly move. Every weight must agree within float rounding, with gold
 model selection keeping an earlier step as well as with the final step kept.
@@ -29,7 +29,7 @@ CPU = torch.device("cpu")
 
 @pytest.fixture(scope="module")
 def setup():
-    data = load_dataset_from_config(data_config("multiemo_binary", max_examples=80))
+    data = load_dataset_from_config(data_config("sarcasm", max_examples=80))
     torch.manual_seed(0)
     tokenizer, model = build_text_classifier(ClassifierConfig(model="minilm-l3", mode="full"), resolve_model("minilm-l3").path, 2)
     for module in model.modules():

@@ -13,7 +13,7 @@ class BenchConfig:
 
     model: str = "minilm-l3"  # model of the training and labelling loops (short name, folder or hub id)
     mode: str = "full"  # how every training arm trains it: full | lora (peft adapters, the rest frozen)
-    data: str = "multiemo_binary"  # registered dataset
+    data: str = "sarcasm"  # registered dataset
     max_examples: int = 5000  # examples loaded (the default experiment's size)
     pool: int = 2000  # training pool the batches are drawn from (the default split's weak_train)
     train_steps: int = 0  # optimizer steps per training arm; 0 = one epoch of the pool's training part, as a run trains

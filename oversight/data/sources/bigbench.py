@@ -1,8 +1,11 @@
 """BIG-bench tasks (Srivastava et al. 2022, "Beyond the Imitation Game") as classification data.
 
-The tasks ship only in the `bigbench==1.0.0` sdist (358 MB .tar.gz), which we read without
+The tasks ship in the `bigbench==1.0.0` sdist (358 MB .tar.gz), which we read without
 installing. A gzip tar cannot be indexed, so each requested task.json is extracted once, in
-one scan, to `$OVERSIGHT_CACHE/bigbench/<task>.json`; later loads read that file.
+one scan, to `$OVERSIGHT_CACHE/bigbench/<task>.json`; later loads read that file. Package indexes
+that no longer serve the sdist (some mirrors list only 0.0.1, which holds no tasks) are met with
+a copy placed by hand: the sdist in `$OVERSIGHT_CACHE/downloads/`, or a task's task.json from a
+BIG-bench checkout (`bigbench/benchmark_tasks/<task>/task.json`) at the cache path above.
 Label = the argmax of an example's `target_scores` (classes in the task's key order).
 """
 
@@ -47,7 +50,13 @@ def extract_tasks(tasks: set[str]) -> list[str]:
 
     Returns every task name seen, for a helpful error when one is missing.
     """
-    archive = release_file(*SDIST)
+    try:
+        archive = release_file(*SDIST)
+    except DataError as e:
+        raise DataError(
+            f"BIG-bench needs {SDIST[1]} ({e}); copy it to {cache_root() / 'downloads'}/, or each task's "
+            f"task.json from a BIG-bench checkout to {cache_root() / 'bigbench'}/<task>.json"
+        ) from e
     wanted = {f"{TASK_ROOT}{t}/task.json": t for t in tasks}
     seen: list[str] = []
     try:

@@ -149,8 +149,8 @@ def evals(cfg: EvalsConfig) -> TextDataset:
 
 @DATASETS.register("sarcasm", DataConfig)
 def sarcasm(cfg: DataConfig) -> TextDataset:
-    """News headlines, sarcastic (The Onion) or not (HuffPost): 28.6k, 48% sarcastic."""
-    return evals_dataset("sarcasm", "sarcasm", ["not_sarcastic", "sarcastic"], {"0": "not_sarcastic", "1": "sarcastic"})
+    """News headlines, sarcastic (The Onion) or sincere (HuffPost): 28.6k, 48% sarcastic."""
+    return evals_dataset("sarcasm", "sarcasm", ["sincere", "sarcastic"], {"0": "sincere", "1": "sarcastic"})
 
 
 _QUARTZ = re.compile(r"(?P<question>.*)\n\n A: (?P<option_a>.*)\n B: (?P<option_b>.*)", re.DOTALL)
