@@ -137,6 +137,19 @@ def test_ceiling_below_weak_prints_pgr_undefined_and_counts_the_seeds():
     assert [line.split()[1] for line in text.splitlines() if line.startswith("pgr ")] == ["undefined"]
 
 
+def test_a_borderline_seed_is_decided_the_same_in_the_run_and_in_its_own_file():
+    """Gaps near the significance line: the run's per-seed PGRs are the seeds' own, defined or not, one by one."""
+    rng = np.random.default_rng(2)  # 4 of these 24 seeds were decided differently by a draw shared across seeds
+    u = rng.random(1000)
+    headlines = {s: Headline(np.arange(1000), u < 0.75, rng.random(1000) < 0.76, rng.random(1000) < 0.75 + gap)
+                 for s, gap in enumerate(np.linspace(0.03, 0.05, 24))}
+    run = summarize_headlines(headlines, reps=200)
+    own = [summarize_headlines({s: h}, reps=200, seed=s) for s, h in headlines.items()]
+    assert [o["method"]["significant_gap"][s] for s, o in enumerate(own)] == list(run["method"]["significant_gap"].values())
+    assert [o["pgr"]["values"][0] for o in own] == run["pgr"]["values"]
+    assert 0 < len(run["pgr"]["undefined_seeds"]) < 24  # seeds on each side of the line
+
+
 def test_logconf_threshold_is_over_the_whole_batch_not_each_micro_batch():
     features, gold = separable(640, seed=4)
     rng = np.random.default_rng(5)
