@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README "Comparing": three small W2S runs (MiniLM-L3 supervising MiniLM-L3, MiniLM-L6 and mpnet
-# probes; 600 reviews, 200/200/200 split, 3 seeds), then the comparison as a LaTeX table.
+# probes; 600 headlines, 200/200/200 split, 3 seeds), then the comparison as a LaTeX table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for strong in minilm-l3 minilm-l6 mpnet-base; do

@@ -52,7 +52,7 @@ class RunConfig:
     # shared sections; a protocol that does not read one has it absent (None)
     data: DataConfig | None = field(default_factory=lambda: data_config("sarcasm", max_examples=5000))
     split: SplitConfig | None = field(default_factory=SplitConfig)
-    weak: RoleConfig | None = field(default_factory=lambda: role("minilm-l3"))  # the weak supervisor
+    weak: RoleConfig | None = field(default_factory=lambda: role("minilm-l6"))  # the weak supervisor
     strong: RoleConfig | None = field(default_factory=lambda: role("mpnet-base"))  # the strong model (ceiling; students use its model)
 
 
