@@ -72,7 +72,7 @@ def test_each_link_learns_the_previous_links_labels(finished):
     # per seed: weak labels chunk 1 (→ link1), link1 labels chunk 2 (→ link2), weak labels chunk 2 (→ direct)
     assert labelled_by == ["link1", "link1", "weak", "weak", "weak", "weak"]
     models = {m["kind"]: m["spec"]["model"]["model"] for m in metas.values() if m["kind"] in ("weak", "link1", "link2", "student")}
-    assert models == {"weak": "minilm-l3", "link1": "minilm-l6", "link2": "mpnet-base", "student": "mpnet-base"}
+    assert models == {"weak": "minilm-l6", "link1": "minilm-l3", "link2": "mpnet-base", "student": "mpnet-base"}
 
 
 def test_wandb_summary_has_the_transfer_keys(finished):

@@ -93,7 +93,7 @@ def test_sweep_runs_share_a_wandb_group_and_tags(swept):
     for loss in ("xent", "logconf"):
         record = wandb_record(sweep_run(runs_dir, f"tiny__loss.name={loss}"))
         assert record["state"] == "finished" and record["config"]["wandb"]["group"] == "tiny" and record["job_type"] == "w2s"
-        assert {"w2s", f"loss:{loss}", "pair:minilm-l3->minilm-l6", "sweep:tiny"} <= set(record["tags"])
+        assert {"w2s", f"loss:{loss}", "pair:minilm-l6->minilm-l6", "sweep:tiny"} <= set(record["tags"])
         assert {"weak_acc", "student_acc", "ceiling_acc"} <= set(record["summary"])  # (a NaN PGR is not stored)
         keys.append({k for k in record["summary"] if not k.startswith("_") and "/" not in k})
     assert keys[0] == keys[1]  # the same result keys, so the dashboard lines them up (stage logs differ: reused)
