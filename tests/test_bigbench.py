@@ -9,15 +9,14 @@ extraction, the label rule and each task's parsing run exactly as they do on the
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import json
 import tarfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from index_helpers import serve
 
 from oversight.data import DATASETS, data_config, load_dataset_from_config
 from oversight.data.sources import bigbench
@@ -84,11 +83,6 @@ def _sdist() -> bytes:
     return buf.getvalue()
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PEP 503 index on loopback whose bigbench page links the fixture sdist with its sha256."""
@@ -100,13 +94,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                            ("nobigbench", "")]:
         (site / "simple" / project).mkdir(parents=True)
         (site / "simple" / project / "index.html").write_text(links)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: _Quiet(*a, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(site) as url:
+        yield f"{url}/simple"
 
 
 @pytest.fixture

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from index_helpers import serve
 
 from oversight.data import DATASETS, TextDataset, data_config, load_dataset_from_config
 from oversight.data.config import class_quota
@@ -228,15 +227,9 @@ def test_release_file_download_and_checksum(tmp_path: Path, monkeypatch: pytest.
         f'<a href="../../files/pkg-2.0.tar.gz#sha256={bad}">pkg-2.0.tar.gz</a>'
     )
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Quiet(*a, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve(site) as url:
         monkeypatch.setenv("OVERSIGHT_CACHE", str(tmp_path / "cache"))
-        index = f"http://127.0.0.1:{server.server_address[1]}/simple"
+        index = f"{url}/simple"
         path = pypi.release_file("pkg", "pkg-1.0.tar.gz", index)
         assert path == tmp_path / "cache" / "downloads" / "pkg-1.0.tar.gz"
         assert path.read_bytes() == payload
@@ -245,6 +238,3 @@ def test_release_file_download_and_checksum(tmp_path: Path, monkeypatch: pytest.
         with pytest.raises(DataError, match="no link to pkg-3.0"):
             pypi.release_file("pkg", "pkg-3.0.tar.gz", index)
         assert sorted(p.name for p in path.parent.iterdir()) == ["pkg-1.0.tar.gz"]  # no temp left
-    finally:
-        server.shutdown()
-        server.server_close()
