@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 Conversation = list[dict[str, str]]
 
+# How prompts are rendered and answers tokenized, in every stage key that holds a role: raised when
+# that changes, so no transcript or verdict made the earlier way is reused. 2: a reply's opening
+# ends before its trailing space and an answer's first token carries it (' sincere', not ' ' + 'since' + 're').
+PROMPT_FORMAT = 2
+
 
 @dataclass
 class LMConfig:
@@ -46,4 +51,4 @@ def connect(cfg: LMConfig, device: Any = "cpu", offline: bool | None = None) -> 
 def lm_identity(cfg: LMConfig, offline: bool | None) -> dict[str, str]:
     """The role's model for stage keys: the backend and the model by content (folder hash, hub
     commit) or, on a server, by its served name and stated revision."""
-    return {"backend": cfg.backend.name, "model": BACKENDS.get(cfg.backend.name).identity(cfg, offline)}
+    return {"backend": cfg.backend.name, "model": BACKENDS.get(cfg.backend.name).identity(cfg, offline), "format": str(PROMPT_FORMAT)}

@@ -107,10 +107,10 @@ class HFBackend:
     def option_probs(self, conversations: list[Conversation], options: list[str], assistant_prefix: str = "") -> np.ndarray:
         """P(option | prompt) normalized over `options`, from each option's summed token log-likelihood."""
         started = time.perf_counter()
+        if not conversations:
+            return np.zeros((0, len(options)))
         prompts = [self.render(c, assistant_prefix) for c in conversations]
-        option_ids = [self.tokenizer(o, add_special_tokens=False)["input_ids"] for o in options]
-        if any(not ids for ids in option_ids):
-            raise ConfigError(f"an answer option tokenizes to nothing: {options}")
+        option_ids = answer_tokens(self.tokenizer, prompts[0], assistant_prefix, options)
         prompt_ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         if all(len(ids) == 1 for ids in option_ids):  # one forward per prompt: read the next-token logits
             first = [ids[0] for ids in option_ids]
@@ -192,12 +192,32 @@ def uses_template(tokenizer, setting: str, model: str) -> bool:
 
 def render(tokenizer, use_template: bool, conversation: Conversation, assistant_prefix: str = "") -> str:
     """The prompt text: the conversation (in the tokenizer's chat template, or plain "role: text"
-    lines), then the opening of the assistant's reply."""
+    lines), then the opening of the assistant's reply without its trailing spaces (the space before
+    the next word is the next token's own, see `answer_tokens`)."""
     if use_template:
         text = tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
     else:
         text = "".join(f"{m['role']}: {m['content']}\n\n" for m in conversation) + "assistant:"
-    return text + assistant_prefix
+    return text + assistant_prefix.rstrip(" ")
+
+
+def answer_tokens(tokenizer, prompt: str, assistant_prefix: str, options: list[str]) -> list[list[int]]:
+    """Each answer's tokens as the model would write them right after `prompt` (which ends with the
+    reply's opening): after a word, the answer's first token carries the space (' sincere', one
+    token in a BPE vocabulary, not ' ' then 'since' + 're'). The prompt is tokenized with and without
+    the answer and the answer is what the longer one adds; where a merge crosses that boundary, the
+    answer is tokenized alone."""
+    opening = assistant_prefix.rstrip(" ")
+    space = " " if opening and not opening[-1].isspace() else ""
+    context = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    answers = []
+    for option in options:
+        joined = tokenizer(prompt + space + option.strip(), add_special_tokens=False)["input_ids"]
+        ids = joined[len(context):] if joined[:len(context)] == context else tokenizer(space + option.strip(), add_special_tokens=False)["input_ids"]
+        if not ids:
+            raise ConfigError(f"an answer option tokenizes to nothing: {options}")
+        answers.append(ids)
+    return answers
 
 
 def _load(path: str, device, dtype):

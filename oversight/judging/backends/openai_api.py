@@ -7,7 +7,8 @@ server's one-line message. The API key is read from the environment variable `ap
 request is made and is never written anywhere. Logprob verdicts read the first answer token's
 `top_logprobs` (servers that give them); with `logprobs: false` the judge's verdicts are parsed
 from its replies instead. Where a server continues a final assistant message (vLLM/SGLang
-`continue_final_message`), `prefill: true` opens the reply with the judge's verdict prefix;
+`continue_final_message`, llama.cpp's `llama-server`), `prefill: true` opens the reply with the
+judge's verdict prefix, without its trailing space (the answer's first token carries it);
 otherwise the prompt asks the model to begin its reply with it.
 
 Stage keys hold the served model name and `revision` (the server is not asked), the sampling
@@ -52,7 +53,7 @@ class OpenAIConfig(BackendConfig):
     timeout_s: float = unkeyed(120.0)  # seconds before a request counts as failed (and is retried)
     max_retries: int = unkeyed(8)  # retries of a request after a connection error, timeout, 429 or 5xx
     logprobs: bool = True  # the server returns token logprobs (vLLM, SGLang, llama.cpp, OpenAI); false for servers that do not (transformers serve)
-    prefill: bool = False  # the server continues a final assistant message (vLLM/SGLang continue_final_message); logprob verdicts need it and logprobs
+    prefill: bool = False  # the server continues a final assistant message (vLLM/SGLang continue_final_message, llama.cpp); logprob verdicts need it and logprobs
     revision: str = ""  # the served model's revision or snapshot, recorded in stage keys (the server is not asked)
     cache: bool = unkeyed(True)  # answer a request made before (same model, messages, sampling, seed) from the response cache
     cache_dir: str = unkeyed("")  # the response cache's folder; "" = $OVERSIGHT_CACHE/responses (shared by every run)
@@ -148,8 +149,8 @@ class OpenAIBackend:
     def _messages(self, conversation: Conversation, assistant_prefix: str) -> list[dict[str, str]]:
         if not assistant_prefix.strip():
             return conversation
-        if self.api.prefill:
-            return [*conversation, {"role": "assistant", "content": assistant_prefix}]
+        if self.api.prefill:  # without trailing spaces: the answer's first token carries its space (' sincere')
+            return [*conversation, {"role": "assistant", "content": assistant_prefix.rstrip(" ")}]
         last = conversation[-1]
         asked = {**last, "content": f"{last['content']}\n\nBegin your reply with: {assistant_prefix.strip()}"}
         return [*conversation[:-1], asked]

@@ -28,7 +28,7 @@ import numpy as np
 
 from oversight.errors import ConfigError, ModelError
 from oversight.judging.backends import BACKENDS, BackendConfig, Usage, normalized, report
-from oversight.judging.backends.hf import HFBackend, causal_lm, check_chat_template, render, uses_template
+from oversight.judging.backends.hf import HFBackend, answer_tokens, causal_lm, check_chat_template, render, uses_template
 from oversight.judging.lm import Conversation, LMConfig
 from oversight.keys import unkeyed
 
@@ -108,10 +108,11 @@ class VLLMBackend:
         """P(option | prompt) normalised over `options`, from each option's summed prompt log-probability after the prompt."""
         vllm = _import_vllm()
         started = time.perf_counter()
-        option_ids = [self.tokenizer(o, add_special_tokens=False)["input_ids"] for o in options]
-        if any(not ids for ids in option_ids):
-            raise ConfigError(f"an answer option tokenizes to nothing: {options}")
-        prompt_ids = [self._ids(render(self.tokenizer, self.use_template, c, assistant_prefix)) for c in conversations]
+        if not conversations:
+            return np.zeros((0, len(options)))
+        prompts = [render(self.tokenizer, self.use_template, c, assistant_prefix) for c in conversations]
+        option_ids = answer_tokens(self.tokenizer, prompts[0], assistant_prefix, options)
+        prompt_ids = [self._ids(p) for p in prompts]
         rows = [(p, k) for p in range(len(prompt_ids)) for k in range(len(option_ids))]
         sequences = [prompt_ids[p] + option_ids[k] for p, k in rows]
         params = vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)  # 1: the token there and the top one (0 meant none in early V1 engines)
