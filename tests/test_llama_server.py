@@ -48,9 +48,9 @@ def run(out: Path, *extra: str) -> subprocess.CompletedProcess:
     return done
 
 
-def judge_on(srv: LlamaServer, responses: Path, **settings: str) -> str:
-    backend = {"name": "openai", "base_url": srv.base_url, "prefill": "true", "concurrency": "2", "cache_dir": str(responses), **settings}
-    return "assisted_judging.judge.lm={model: smollm2-135m, backend: {%s}}" % ", ".join(f"{k}: '{v}'" for k, v in backend.items())
+def judge_on(srv: LlamaServer, responses: Path) -> str:
+    return (f"assisted_judging.judge.lm={{model: smollm2-135m, backend: {{name: openai, base_url: '{srv.base_url}', prefill: true, "
+            f"concurrency: 2, cache_dir: '{responses}'}}}}")
 
 
 def verdicts(out: Path) -> tuple[list[dict], dict[str, float]]:

@@ -7,12 +7,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from transformers import (BertConfig, BertModel, GPT2Config, GPT2Model, LlamaConfig, LlamaModel, MPNetConfig, MPNetModel, RobertaConfig,
-                          RobertaModel, T5Config, T5EncoderModel)
+from transformers import (
+    BertConfig,
+    BertModel,
+    GPT2Config,
+    GPT2Model,
+    LlamaConfig,
+    LlamaModel,
+    MPNetConfig,
+    MPNetModel,
+    RobertaConfig,
+    RobertaModel,
+    T5Config,
+    T5EncoderModel,
+)
 
 from oversight.data import data_config, load_dataset_from_config
 from oversight.models import resolve_model
-from oversight.training.batching import TokenSource, Tokenized, collate_tokens, tokenize
+from oversight.training.batching import Tokenized, TokenSource, collate_tokens, tokenize
 from oversight.training.classifier import TextClassifier, build_text_classifier
 from oversight.training.config import ClassifierConfig
 from oversight.training.packing import block_mask, collate_packed, packing_offset

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from oversight.errors import ModelError
-from oversight.training.config import ClassifierConfig
 from oversight.training.batching import pad_token_id
+from oversight.training.config import ClassifierConfig
 from oversight.training.packing import block_mask, packing_offset, pool_packed
 
 CAUSAL_HEADS = ("ForCausalLM", "LMHeadModel")  # LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, ...
