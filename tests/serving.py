@@ -4,6 +4,7 @@ tests count requests from."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -80,3 +81,13 @@ class Server(LocalServer):
         cli = Path(sys.executable).with_name("transformers")
         return ([str(cli), "serve", self.model_dir, "--host", "127.0.0.1", "--port", str(self.port), "--device", "cpu"],
                 {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"})
+
+
+def usage(out: Path) -> dict[str, float]:
+    """Summed role usage over the run's transcript and verdict stages."""
+    total: dict[str, float] = {}
+    for meta in out.glob("_stages/*/*/meta.json"):
+        for k, v in json.loads(meta.read_text()).items():
+            if k.endswith(("_calls", "_cached", "_completion_tokens", "_retries")):
+                total[k] = total.get(k, 0) + v
+    return total

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from serving import Server, free_port
+from serving import Server, free_port, usage
 
 pytestmark = pytest.mark.slow
 
@@ -42,16 +42,6 @@ def command(srv: Server, out: Path, responses: Path, *extra: str) -> list[str]:
     role = ROLE % (srv.model_dir, srv.base_url, responses)  # the server serves the model under its folder's path
     return [sys.executable, "-m", "oversight.cli", "run", "debate_sarcasm", f"out_dir={out}", *TINY,
             f"assisted_judging.schemes.debate.debater={role}", f"assisted_judging.judge.lm={role[:-1]}, max_new_tokens: 4}}", *extra]
-
-
-def usage(out: Path) -> dict[str, float]:
-    """Summed role usage over the run's transcript and verdict stages."""
-    total: dict[str, float] = {}
-    for meta in out.glob("_stages/*/*/meta.json"):
-        for k, v in json.loads(meta.read_text()).items():
-            if k.endswith(("_calls", "_cached", "_completion_tokens", "_retries")):
-                total[k] = total.get(k, 0) + v
-    return total
 
 
 def test_roles_run_over_http_and_a_rerun_makes_no_calls(server, tmp_path):

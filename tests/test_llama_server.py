@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from llama_cpp import LlamaServer, llama_server
-from serving import free_port
+from serving import free_port, usage
 
 pytestmark = pytest.mark.slow
 
@@ -54,15 +54,9 @@ def judge_on(srv: LlamaServer, responses: Path) -> str:
 
 
 def verdicts(out: Path) -> tuple[list[dict], dict[str, float]]:
-    """The pool's published judge transcript, and the judge's usage summed over the run's verdict
-    stages (the pool and the test items)."""
-    records = [json.loads(line) for line in next(out.glob("*/transcripts/direct-seed0.jsonl")).read_text().splitlines()]
-    used: dict[str, float] = {}
-    for meta in out.glob("_stages/verdicts_*/*/meta.json"):
-        for k, v in json.loads(meta.read_text()).items():
-            if k.startswith("judge_") and k != "judge_acc":
-                used[k] = used.get(k, 0) + v
-    return records, used
+    """The pool's published judge transcript, and the roles' usage summed over the run's stages
+    (the judge's over the pool and the test items)."""
+    return [json.loads(line) for line in next(out.glob("*/transcripts/direct-seed0.jsonl")).read_text().splitlines()], usage(out)
 
 
 def test_logprob_verdicts_over_http_match_the_model_in_process_and_a_fresh_store_asks_nothing(server, tmp_path):
