@@ -33,6 +33,7 @@ class ItemsConfig:
     judge_words: int = 0  # the judge also sees the passage's first k words (0 = nothing of it)
     verdict_prefix: str = ANSWER_PREFIX  # opening of the judge's reply; the answer word follows
     answer_columns: list[str] = keyed_if_set(default_factory=list)  # two columns with each row's own answer texts, shown as (A) and (B); the dataset's two classes say which is right ([] = the classes are the answers)
+    answer_letters: bool = keyed_if_set(True)  # with answer_columns: list them as (A) and (B) and have a verdict name the letter; false: it names the answer's own words (short answers, small judges)
 
 
 @dataclass
@@ -75,7 +76,7 @@ def build_items(ds: TextDataset, indices: np.ndarray, cfg: ItemsConfig, seed: in
         view = " ".join(words[: cfg.judge_words]) + (" ..." if len(words) > cfg.judge_words else "") if cfg.judge_words else ""
         answers = [str(column[i]) for column in own] if own else [ds.classes[c] for c in classes]
         items.append(Item(i, question, passage, f"{cfg.passage_label}: {view}" if view else "", f"{cfg.passage_label}: {passage}",
-                          answers, classes, classes.index(gold), bool(own)))
+                          answers, classes, classes.index(gold), bool(own) and cfg.answer_letters))
     return items
 
 
