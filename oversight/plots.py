@@ -7,6 +7,8 @@ differences, and lines only between runs that differ in the plotted variable alo
   level and the 95% intervals.
 - `pgr_vs_size`: PGR against one role's model size, one line per group of runs that agree on
   everything else (protocol, data, loss, the other role); nothing is drawn when no group has two sizes.
+  The axis shows PGR from -1 to 1.5: a wider interval ends in an arrow at the edge labelled with its end;
+  a size whose PGR is undefined gets an × marked "undefined", and the line does not pass through it as a value.
 - `accuracy_vs_rating`: a debate tournament's players, the judge's self-play accuracy against the
   debater's Elo rating, both with their 95% intervals, over the judge-alone floor.
 """
@@ -16,6 +18,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from pathlib import Path
+
+PGR_VIEW = (-1.0, 1.5)  # PGR axis of the size plot; an interval reaching past it ends in an arrow labelled with its true end
 
 
 def _pyplot():
@@ -104,29 +108,44 @@ def pgr_vs_size(title: str, runs, role: str, path: Path) -> bool:
         return float(MODELS.get(name).params_millions) if name in MODELS else math.nan
 
     other = "weak" if role == "strong" else "strong"
-    groups = defaultdict(list)
+    groups, undefined = defaultdict(list), defaultdict(list)
     for r in runs:
         point = (size(getattr(r, role)), *r.stat("pgr"))
-        if not (math.isnan(point[0]) or math.isnan(point[1])):
-            groups[(r.protocol, r.dataset, r.loss, getattr(r, other), getattr(r, f"{role}_mode"))].append(point)
+        key = (r.protocol, r.dataset, r.loss, getattr(r, other), getattr(r, f"{role}_mode"))
+        if not math.isnan(point[0]):
+            (undefined[key].append(point[0]) if math.isnan(point[1]) else groups[key].append(point))
     lines = {k: sorted(v) for k, v in groups.items() if len({p[0] for p in v}) >= 2}
     path.unlink(missing_ok=True)  # a plot from an earlier compare would mislead
     if not lines:
         return False
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for (_protocol, dataset, loss, fixed, mode), points in lines.items():
-        err = [[p[1] - p[2] for p in points], [p[3] - p[1] for p in points]]
-        ax.errorbar([p[0] for p in points], [p[1] for p in points], yerr=err, marker="o", capsize=3,
-                    label=f"{loss}, {other} {fixed}, {role} {mode}" + (f", {dataset}" if len({k[1] for k in lines}) > 1 else ""))
+    bottom, top = PGR_VIEW
+    sizes = sorted({p[0] for points in lines.values() for p in points} | {x for k in lines for x in undefined[k]})
+    for k, ((_protocol, dataset, loss, fixed, mode), points) in enumerate(lines.items()):
+        shift = 1.03 ** (k - (len(lines) - 1) / 2)  # lines side by side at a shared size, so their intervals do not hide each other
+        xs, means = [p[0] * shift for p in points], [p[1] for p in points]
+        err = [[p[1] - max(p[2], bottom) for p in points], [min(p[3], top) - p[1] for p in points]]
+        drawn = ax.errorbar(xs, means, yerr=err, marker="o", capsize=3,
+                            label=f"{loss}, {other} {fixed}, {role} {mode}" + (f", {dataset}" if len({k[1] for k in lines}) > 1 else ""))
+        for x in undefined[(_protocol, dataset, loss, fixed, mode)]:  # a size whose PGR is undefined: marked, not drawn as a value
+            ax.plot([x * shift], [0], marker="x", ls="none", color=drawn[0].get_color())
+            ax.annotate("undefined", (x * shift, 0), xytext=(0, -12), textcoords="offset points", ha="center", fontsize=7,
+                        color=drawn[0].get_color())
+        for x, (_, _, lo, hi) in zip(xs, points):  # an interval past the view: an arrow at the edge and its true end
+            for end, edge, va in ((lo, bottom, "bottom"), (hi, top, "top")):
+                if (end < edge) if edge == bottom else (end > edge):
+                    ax.annotate(f"{end:.2f}", (x, edge), xytext=(0, 10 if va == "bottom" else -10), textcoords="offset points",
+                                ha="center", va=va, fontsize=7, color=drawn[0].get_color(),
+                                arrowprops={"arrowstyle": "->", "color": drawn[0].get_color(), "lw": 0.8})
     ax.axhline(0, color="grey", lw=0.8)
+    ax.axhline(1, color="grey", lw=0.8, ls="--")
+    ax.set_ylim(bottom - 0.05, top + 0.05)
     ax.set_xscale("log")
-    from matplotlib.ticker import ScalarFormatter
-
-    for axis in (ax.xaxis.set_major_formatter, ax.xaxis.set_minor_formatter):
-        axis(ScalarFormatter())
-    ax.set_xlabel(f"{role} model parameters (millions)")
-    ax.set_ylabel("PGR, 95% interval")
+    ax.set_xticks(sizes, [f"{s:.0f}M" if s < 1000 else f"{s / 1000:.1f}B" for s in sizes], fontsize=8)
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_xlabel(f"{role} model parameters")
+    ax.set_ylabel(f"PGR, 95% interval (view {bottom:g} to {top:g})")
     ax.set_title(f"{title}: PGR vs {role} model size\n{_subtitle(runs)}", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()

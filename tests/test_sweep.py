@@ -176,3 +176,27 @@ def test_the_size_plot_joins_runs_of_one_training_mode_only(tmp_path):
     assert plots.pgr_vs_size("t", [run("minilm-l6", "full", 0.2), run("minilm-l6", "lora", 0.3),
                                    run("smollm2-135m", "lora", 0.5)], "strong", path)
     assert path.stat().st_size > 1000
+
+
+def test_the_size_plot_marks_an_undefined_pgr_and_labels_intervals_past_its_view(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from oversight import plots
+    from oversight.compare import RunSummary
+
+    def run(strong: str, pgr: float, lo: float, hi: float) -> RunSummary:
+        return RunSummary(strong, "w2s", "d", "minilm-l3", strong, "logconf", [0, 1, 2], 0.5,
+                          {"pgr": {"mean": pgr, "lo": lo, "hi": hi}}, tmp_path, strong_mode="probe")
+
+    monkeypatch.setattr(plt, "close", lambda fig: None)  # keep the figure to read back what was drawn
+    runs = [run("mpnet-base", 0.05, -1.36, 0.48), run("smollm2-135m", float("nan"), float("nan"), float("nan")),
+            run("gemma3-270m", 0.43, -0.3, 2.4)]
+    assert plots.pgr_vs_size("t", runs, "strong", tmp_path / "size.png")
+    ax = plt.gcf().axes[0]
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == ["-1.36", "2.40", "undefined"]  # true ends of the clipped intervals; the undefined size named, not drawn at a value
+    assert ax.get_ylim() == (plots.PGR_VIEW[0] - 0.05, plots.PGR_VIEW[1] + 0.05)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["110M", "134M", "268M"]
+    (line,) = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert list(line.get_ydata()) == [0.05, 0.43]  # the line joins the defined PGRs only
+    plt.close("all")
