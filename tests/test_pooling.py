@@ -90,3 +90,17 @@ def test_every_layers_state_is_pooled_as_the_head_reads_its_own(arch):
         for layer in (-1, 1):
             head = TextClassifier(backbone, 2, pooling, layer, 0.0).eval().features(input_ids=ids, attention_mask=mask)
             assert torch.allclose(every[:, layer], head, atol=1e-6)
+
+
+def test_lora_defaults_are_eleutherai_w2s_settings_on_every_projection_of_a_decoder():
+    """EleutherAI/w2s trains `LoraConfig(target_modules=<the 7 projections>)`: peft's r 8, alpha 8, no dropout."""
+    from oversight.models import resolve_model
+    from oversight.training.classifier import build_text_classifier
+
+    _, model = build_text_classifier(ClassifierConfig(model="smollm2-135m", mode="lora"), resolve_model("smollm2-135m").path, 2)
+    lora = model.backbone.peft_config["default"]
+    assert (lora.r, lora.lora_alpha, lora.lora_dropout) == (8, 8, 0.0)
+    adapted = {name.split(".lora_A")[0].rsplit(".", 1)[-1] for name, _ in model.named_parameters() if ".lora_A" in name}
+    assert adapted == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    assert all("lora_" in name or name.startswith("head") for name in trainable), sorted(trainable)[:5]

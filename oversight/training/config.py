@@ -81,9 +81,9 @@ class ClassifierConfig:
     layer: int = -1  # hidden layer whose states are pooled (-1 = last)
     max_length: int = 128  # tokens per example after truncation
     head_dropout: float = 0.0  # dropout before the linear head
-    lora_r: int = 8  # LoRA rank (mode=lora)
-    lora_alpha: int = 16  # LoRA scaling numerator (mode=lora)
-    lora_dropout: float = 0.05  # LoRA dropout (mode=lora)
+    lora_r: int = 8  # LoRA rank (mode=lora); the LoRA defaults are EleutherAI/w2s's (peft's own on every linear layer)
+    lora_alpha: int = 8  # LoRA scaling numerator (mode=lora)
+    lora_dropout: float = 0.0  # LoRA dropout (mode=lora)
     gradient_checkpointing: bool = False  # recompute activations in backward (large students)
     compile: bool = False  # torch.compile the model (GPU runs; slow to warm up on CPU)
     packing: bool = keyed_if_set(True)  # pack each batch's examples into shared rows, none attending across (oversight/training/packing.py); models it would change pad as before
