@@ -18,13 +18,13 @@ def load(name: str, **values):
 
 
 @pytest.mark.parametrize("name, classes, n", [
-    ("sciq", ["incorrect", "correct"], 8), ("boolq", ["false", "true"], 8), ("cosmos_qa", ["incorrect", "correct"], 6),
+    ("sciq", ["incorrect", "correct"], 8), ("boolq", ["false", "true"], 8), ("cosmos_qa", ["incorrect", "correct"], 8),
     ("anthropic_hh", ["rejected", "chosen"], 8), ("amazon_polarity", ["negative", "positive"], 8),
     ("quartz_hub", ["incorrect", "correct"], 8),
 ])
 def test_preset_reads_its_schema_and_binarises(name, classes, n):
     ds = load(name)
-    assert ds.classes == classes and len(ds) == n  # cosmos_qa: two items whose right answer is "None of the above" dropped
+    assert ds.classes == classes and len(ds) == n
     assert min(ds.class_counts().values()) > 0 and all(t.strip() for t in ds.texts)  # both classes, no empty text
     again = load(name)
     assert again.texts == ds.texts and again.labels.tolist() == ds.labels.tolist()  # the coin is seeded (data.seed)
@@ -44,6 +44,17 @@ def test_multiple_choice_items_pair_the_question_with_its_answer_or_a_distractor
     boolq = load("boolq")
     assert boolq.texts[0] == "Passage: The Sun is the star at the center of the Solar System.\nQuestion: is the sun a star?"
     assert boolq.classes[boolq.labels[0]] == "true"
+
+
+def test_a_cosmos_qa_item_answered_none_of_the_above_shows_a_listed_answer_as_incorrect():
+    """Burns et al.'s binarisation: the item stays, with one of its (all wrong) listed answers."""
+    ds = load("cosmos_qa")
+    for row in _rows("cosmos_qa"):
+        if row[f"answer{row['label']}"].startswith("None of the above"):
+            shown = [(t, ds.classes[y]) for t, y in zip(ds.texts, ds.labels) if t.startswith(f"Context: {row['context']}")]
+            assert len(shown) == 1 and shown[0][1] == "incorrect"
+            answer = shown[0][0].rsplit("Answer: ", 1)[1]
+            assert answer in [row[f"answer{i}"] for i in range(4) if i != row["label"]]
 
 
 def test_a_file_in_another_schema_is_a_one_line_error(tmp_path):

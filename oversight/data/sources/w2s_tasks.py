@@ -10,8 +10,9 @@ Classes are balanced by `data.balance` (on by default), as those papers balance 
 Each preset calls `datasets.load_dataset(path, split=...)` on the preset's hub id, or on
 `data.path`, which may be a local folder of files in that dataset's schema. The tests run that
 real loading path offline on fixtures. `data.revision` pins a hub dataset to a branch, tag or commit.
-Rows the task cannot use are dropped and counted: an unanswerable cosmos_qa item ("None of the
-above choices."), or an empty text.
+Rows the task cannot use (an empty text) are dropped and counted. A cosmos_qa item whose right answer
+is "None of the above choices." is kept, as Burns et al. keep it: shown with one of its listed
+answers, all wrong, and labelled `incorrect`.
 """
 
 from __future__ import annotations
@@ -66,9 +67,11 @@ def _boolq(row: Row, rng: random.Random) -> Example:
 def _cosmos_qa(row: Row, rng: random.Random) -> Example | None:
     answers = [row[f"answer{i}"] for i in range(4)]
     correct = answers[int(row["label"])]
+    wrong = [a for a in answers if a != correct]
     if correct.strip().lower().startswith("none of the above"):
-        return None  # no right answer to show: the item cannot be binarised as the others are
-    answer, label = _pick(rng, correct, [a for a in answers if a != correct])
+        answer, label = rng.choice(wrong), CHOICE[0]  # as Burns et al.: every listed answer is wrong, so show one
+    else:
+        answer, label = _pick(rng, correct, wrong)
     return f"Context: {row['context']}\nQuestion: {row['question']}\nAnswer: {answer}", label
 
 
