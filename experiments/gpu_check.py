@@ -86,6 +86,20 @@ def time_model(folder: Path, mode: str, device: torch.device, dry: bool) -> dict
             "peak_mb": max(train.peak_mb, label.peak_mb), "against": against, "matmul_tflops": matmul / 1e12}
 
 
+def measured(folder: Path, mode: str, device: torch.device, dry: bool) -> dict:
+    """time_model, or a row that says the card ran out of memory (full fine-tuning of the 1.5B in fp32
+    weights with AdamW needs ~24 GB before activations: a 40 GB card may not hold it); the check goes on."""
+    try:
+        return time_model(folder, mode, device, dry)
+    except torch.cuda.OutOfMemoryError as e:
+        import gc
+
+        gc.collect()
+        torch.cuda.empty_cache()
+        total = torch.cuda.get_device_properties(device).total_memory / 2**30
+        return {"model": folder.name, "mode": mode, "error": f"out of GPU memory on this {total:.0f} GiB card ({str(e).splitlines()[0][:80]})"}
+
+
 def w2s_pass(weak: Path, strong: Path, device: torch.device, out: Path, dry: bool) -> float:
     """One fine-tuning W2S pass through the CLI (LoRA on both roles); returns its seconds."""
     sizes = ["data.max_examples=300", "split.weak_train=64", "split.strong_train=64", "split.test=64"] if dry else \
@@ -139,14 +153,19 @@ def main() -> None:
     out = Path(args.out)
     started = time.time()
     folders = {name: build(name, shape, out / "models") for name, shape in (TINY if args.dry_run else SIZES).items()}
-    rows = [time_model(folder, mode, device, args.dry_run) for folder in folders.values() for mode in ("lora", "full")]
+    rows = [measured(folder, mode, device, args.dry_run) for folder in folders.values() for mode in ("lora", "full")]
     weak, strong = folders.values()
     w2s_seconds = w2s_pass(weak, strong, device, out, args.dry_run)
     print(f"{'model':<12} {'mode':<5} {'params (M)':>10} {'train tok/s':>12} {'train MFU':>10} {'label MFU':>10} {'peak MB':>9}")
     for r in rows:
+        if "error" in r:
+            print(f"{r['model']:<12} {r['mode']:<5} {r['error']}")
+            continue
         print(f"{r['model']:<12} {r['mode']:<5} {r['params_m']:>10.1f} {r['train_tokens_per_s']:>12.0f} {r['train_mfu']:>10.1%} "
               f"{r['label_mfu']:>10.1%} {r['peak_mb']:>9.0f}")
-    print(f"MFU against: {rows[0]['against']}; measured matmul {rows[0]['matmul_tflops']:.1f} TFLOP/s")
+    timed = [r for r in rows if "error" not in r]
+    if timed:
+        print(f"MFU against: {timed[0]['against']}; measured matmul {timed[0]['matmul_tflops']:.1f} TFLOP/s")
     print(f"W2S pass ({weak.name} -> {strong.name}, LoRA, {'bf16 autocast on ' if device.type == 'cuda' else ''}{device}): "
           f"{w2s_seconds:.0f} s; whole check {time.time() - started:.0f} s")
     result = {"rows": rows, "w2s_seconds": w2s_seconds, "device": str(device)}
