@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from cluster_helpers import oversight
 
@@ -43,6 +44,22 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
         assert set(pipeline["speedups_bf16"]) == set(pipeline["speedups"]) and results["matmul_bf16_gflops"] > 0
         assert {"vs_naive", "vs_hf_trainer_bf16", "vs_ours_fp32"} <= set(results["speedups_bf16"])
         assert train["hf_trainer_bf16"]["extra"]["train_loss"] > 0
+
+
+@pytest.mark.slow
+def test_bench_times_lora_on_a_decoder_in_every_training_arm(tmp_path):
+    """`--model smollm2-135m --mode lora` (README "Decoder LoRA"): every arm, HF Trainer included, trains the same
+    peft adapters and head on the packaged decoder, and the report says so."""
+    out = tmp_path / "bench.json"
+    oversight("bench", "--model", "smollm2-135m", "--mode", "lora", "--reps", "1", "--pool", "20", "--batch-size", "8",
+              "--max-length", "24", "--label-examples", "8", "--max-examples", "200", "--probe-runs", "1", "--probe-examples", "20",
+              "--probe-epochs", "1", "--no-profile", "--no-memory", "--no-pipeline", "--no-cpu-bf16", "--out", str(out), timeout=900)
+    results = json.loads(out.read_text())
+    model = results["model"]
+    assert model["mode"] == "lora" and 0 < model["trainable_params"] < 0.02 * model["params"]  # adapters and head only
+    assert set(results["train"]) == {"ours", "naive", "naive_mb1", "hf_trainer"}
+    assert all(arm["examples"] == 2 * 8 for arm in results["train"].values())  # int(20 * 0.9) // 8 steps of 8
+    assert results["train"]["hf_trainer"]["extra"]["train_loss"] > 0 and results["speedup_vs_trainer"] > 0
 
 
 def test_the_live_tensor_peak_counts_the_tensors_held_at_once():

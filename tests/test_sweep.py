@@ -17,7 +17,7 @@ import yaml
 from cluster_helpers import ROOT, TINY, oversight, sweep_run, wandb_record
 
 from oversight.errors import ConfigError
-from oversight.sweep import axis_labels, expand, load_sweep
+from oversight.sweep import axis_labels, expand, load_run_config, load_sweep
 
 
 def write_sweep(path: Path, **fields) -> Path:
@@ -65,6 +65,14 @@ def test_dry_run_prints_the_example_sweeps():
     for loss in ("xent", "logconf", "product"):
         assert f"w2s_losses__loss.name={loss}" in shown
     assert "4 runs" in oversight("sweep", "configs/sweeps/w2s_weak_sizes.yaml", "--dry-run").stdout
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs" / "sweeps").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_sweep_expands_to_valid_configs(path):
+    """What `--dry-run` checks, for each file in configs/sweeps: every grid point's config loads and validates."""
+    sweep = load_sweep(path)
+    runs = expand(sweep)
+    assert runs and all(load_run_config(sweep, run) is not None for run in runs)
 
 
 @pytest.fixture(scope="module")

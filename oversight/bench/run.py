@@ -165,6 +165,8 @@ def run_bench(cfg: BenchConfig, out: Path | None = None, log=print) -> dict:
         "train": train, "label": label, "probe_sweep": probe, "padding": padding_report(cfg, task),
         "tokenize_seconds": task.tokenize_seconds, "optimizer_step_seconds": optimizer_step_seconds(task, device),
         "model": {"name": task.model_name, "mode": cfg.mode, "nonembedding_params": task.shape.nonembedding_params,
+                  "params": sum(p.numel() for p in task.base_model.parameters()),
+                  "trainable_params": sum(p.numel() for p in task.base_model.parameters() if p.requires_grad),
                   "n_layers": task.shape.n_layers, "d_model": task.shape.d_model},
         "flops_formula": "forward = 2*N_nonembedding*T + 4*n_layers*d_model*T^2 per sequence of T real tokens; training = 3x forward",
         "device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__,
