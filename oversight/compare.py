@@ -128,20 +128,28 @@ def _cell(mean: float, lo: float, hi: float) -> str:
     return f"{mean:.3f}" if math.isnan(lo) else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
-def _identity(r: RunSummary) -> list[Any]:
-    return [r.name, r.protocol, r.dataset, r.weak, r.strong, r.loss]
+def _identity(r: RunSummary, weak: str = "", strong: str = "") -> list[Any]:
+    return [r.name, r.protocol, r.dataset, weak or r.weak, strong or r.strong, r.loss]
+
+
+def _with_modes(runs: list[RunSummary], role: str) -> list[str]:
+    """Each run's `role` model, with how it trains ("minilm-l6 (lora)") where the runs compared train it more than one way."""
+    if len({getattr(r, f"{role}_mode") for r in runs}) < 2:
+        return [getattr(r, role) for r in runs]
+    return [f"{getattr(r, role)} ({getattr(r, f'{role}_mode')})" for r in runs]
 
 
 def display_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
     """Formatted cells, mean [95% interval] per metric: the printed, Markdown and LaTeX table."""
+    named = zip(runs, _with_modes(runs, "weak"), _with_modes(runs, "strong"), strict=True)
     return ([*IDENTITY, "seeds", *METRICS],
-            [[*_identity(r), len(r.seeds), *(_cell(*r.stat(k)) for k in METRICS)] for r in runs])
+            [[*_identity(r, weak, strong), len(r.seeds), *(_cell(*r.stat(k)) for k in METRICS)] for r, weak, strong in named])
 
 
 def numeric_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
     """Numbers only (None where undefined): mean, ci_lo, ci_hi and one column per seed for each metric."""
     seeds = sorted({s for r in runs for s in r.seeds})
-    columns = [*IDENTITY, "n_seeds"] + [f"{k}_{part}" for k in METRICS for part in ("mean", "ci_lo", "ci_hi")]
+    columns = [*IDENTITY, "weak_mode", "strong_mode", "n_seeds"] + [f"{k}_{part}" for k in METRICS for part in ("mean", "ci_lo", "ci_hi")]
     columns += [f"{k}_seed{s}" for k in METRICS for s in seeds]
     rows = []
     for r in runs:
@@ -150,7 +158,7 @@ def numeric_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
         for k in METRICS:
             values = dict(zip(r.seeds, r.summary.get(k, {}).get("values") or [], strict=False))
             per_seed += [values.get(s) for s in seeds]
-        rows.append([*_identity(r), len(r.seeds), *stats, *per_seed])
+        rows.append([*_identity(r), r.weak_mode, r.strong_mode, len(r.seeds), *stats, *per_seed])
     return columns, rows
 
 

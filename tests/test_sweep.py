@@ -186,6 +186,21 @@ def test_the_size_plot_joins_runs_of_one_training_mode_only(tmp_path):
     assert path.stat().st_size > 1000
 
 
+def test_the_table_names_how_a_model_trains_where_the_runs_compared_train_it_differently(tmp_path):
+    from oversight.compare import RunSummary, display_rows, numeric_rows
+
+    def run(strong: str, mode: str) -> RunSummary:
+        return RunSummary(f"{strong}-{mode}", "w2s", "d", "minilm-l3", strong, "xent", [0], 0.5, {}, tmp_path,
+                          weak_mode="full", strong_mode=mode)
+
+    mixed = [run("minilm-l6", "full"), run("minilm-l6", "lora"), run("smollm2-135m", "probe")]
+    assert [(row[3], row[4]) for row in display_rows(mixed)[1]] == [
+        ("minilm-l3", "minilm-l6 (full)"), ("minilm-l3", "minilm-l6 (lora)"), ("minilm-l3", "smollm2-135m (probe)")]
+    assert [row[4] for row in display_rows(mixed[1:2])[1]] == ["minilm-l6"]  # one way of training: the name alone
+    columns, rows = numeric_rows(mixed)
+    assert [dict(zip(columns, row))["strong_mode"] for row in rows] == ["full", "lora", "probe"]
+
+
 def test_the_size_plot_marks_an_undefined_pgr_and_labels_intervals_past_its_view(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
