@@ -75,10 +75,12 @@ def test_an_opt_in_field_keeps_earlier_run_names_until_set():
     from oversight.experiment import default_run_name
     from oversight.keys import key_dict
 
-    exp = load_config("configs/w2s_default.yaml", ["data.name=multiemo_binary", "data.max_examples=5000", "weak.model.model=minilm-l3"])  # the default then
+    then = ["data.name=multiemo_binary", "data.max_examples=5000", "weak.model.model=minilm-l3",  # the default then,
+            *(f"{role}.model.{k}" for role in ("weak", "strong") for k in ("lora_alpha=16", "lora_dropout=0.05"))]  # with its LoRA defaults
+    exp = load_config("configs/w2s_default.yaml", then)
     assert default_run_name(exp) == "w2s-multiemo_binary-minilm-l3-mpnet-base-dfed5d5b"  # as computed before the field existed
     assert "cpu_bf16" not in key_dict(exp.run.strong.train)
-    opted = load_config("configs/w2s_default.yaml", ["data.name=multiemo_binary", "data.max_examples=5000", "weak.model.model=minilm-l3", "strong.train.cpu_bf16=true"])
+    opted = load_config("configs/w2s_default.yaml", [*then, "strong.train.cpu_bf16=true"])
     assert key_dict(opted.run.strong.train)["cpu_bf16"] is True
     assert default_run_name(opted) != default_run_name(exp)
 
