@@ -64,7 +64,7 @@ def _boolq(row: Row, rng: random.Random) -> Example:
     return f"Passage: {row['passage']}\nQuestion: {row['question']}?", "true" if row["answer"] else "false"
 
 
-def _cosmos_qa(row: Row, rng: random.Random) -> Example | None:
+def _cosmos_qa(row: Row, rng: random.Random) -> Example:
     answers = [row[f"answer{i}"] for i in range(4)]
     correct = answers[int(row["label"])]
     wrong = [a for a in answers if a != correct]
