@@ -122,19 +122,20 @@ def pgr_vs_size(title: str, runs, role: str, path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(6.5, 4))
     bottom, top = PGR_VIEW
     sizes = sorted({p[0] for points in lines.values() for p in points} | {x for k in lines for x in undefined[k]})
-    for k, ((_protocol, dataset, loss, fixed, mode), points) in enumerate(lines.items()):
-        shift = 1.03 ** (k - (len(lines) - 1) / 2)  # lines side by side at a shared size, so their intervals do not hide each other
+    for n, (key, points) in enumerate(lines.items()):
+        _protocol, dataset, loss, fixed, mode = key
+        shift = 1.03 ** (n - (len(lines) - 1) / 2)  # lines side by side at a shared size, so their intervals do not hide each other
         xs, means = [p[0] * shift for p in points], [p[1] for p in points]
         err = [[p[1] - max(p[2], bottom) for p in points], [min(p[3], top) - p[1] for p in points]]
         drawn = ax.errorbar(xs, means, yerr=err, marker="o", capsize=3,
                             label=f"{loss}, {other} {fixed}, {role} {mode}" + (f", {dataset}" if len({k[1] for k in lines}) > 1 else ""))
-        for x in undefined[(_protocol, dataset, loss, fixed, mode)]:  # a size whose PGR is undefined: marked, not drawn as a value
+        for x in undefined[key]:  # a size whose PGR is undefined: marked, not drawn as a value
             ax.plot([x * shift], [0], marker="x", ls="none", color=drawn[0].get_color())
             ax.annotate("undefined", (x * shift, 0), xytext=(0, -12), textcoords="offset points", ha="center", fontsize=7,
                         color=drawn[0].get_color())
         for x, (_, _, lo, hi) in zip(xs, points):  # an interval past the view: an arrow at the edge and its true end
-            for end, edge, va in ((lo, bottom, "bottom"), (hi, top, "top")):
-                if (end < edge) if edge == bottom else (end > edge):
+            for end, edge, past, va in ((lo, bottom, lo < bottom, "bottom"), (hi, top, hi > top, "top")):
+                if past:
                     ax.annotate(f"{end:.2f}", (x, edge), xytext=(0, 10 if va == "bottom" else -10), textcoords="offset points",
                                 ha="center", va=va, fontsize=7, color=drawn[0].get_color(),
                                 arrowprops={"arrowstyle": "->", "color": drawn[0].get_color(), "lw": 0.8})
