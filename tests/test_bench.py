@@ -31,6 +31,7 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
         assert 0 < arm["rise_mb"] < arm["peak_mb"]  # its own share: gradients and optimizer moments at least
         assert arm["live_peak_mb"] > 4 * results["model"]["nonembedding_params"] / 2**20  # the arm builds its model: its weights at least
     assert all(arm["live_peak_mb"] > 0 for arm in results["label"].values()) and results["live_peak_vs_naive"] > 0
+    assert results["live_tensor_pass"] == "finished" and results["live_peak_train_steps"] == steps
     assert results["speedup_vs_naive_mb1"] > 0 and results["speedup_vs_trainer"] > 0
     pipeline = results["pipeline"]  # a whole W2S run both ways, on the same rows, for the same epochs
     for name in ("ours", "reference", *(["ours_bf16"] if bf16 else [])):
@@ -53,9 +54,11 @@ def test_bench_times_lora_on_a_decoder_in_every_training_arm(tmp_path):
     out = tmp_path / "bench.json"
     oversight("bench", "--model", "smollm2-135m", "--mode", "lora", "--reps", "1", "--pool", "20", "--batch-size", "8",
               "--max-length", "24", "--label-examples", "8", "--max-examples", "200", "--probe-runs", "1", "--probe-examples", "20",
-              "--probe-epochs", "1", "--no-profile", "--no-memory", "--no-pipeline", "--no-cpu-bf16", "--out", str(out), timeout=900)
+              "--probe-epochs", "1", "--no-profile", "--memory-steps", "1", "--no-pipeline", "--no-cpu-bf16", "--out", str(out), timeout=900)
     results = json.loads(out.read_text())
     model = results["model"]
+    assert results["live_tensor_pass"] == "finished" and results["live_peak_train_steps"] == 1  # capped: a decoder's pass is heavy
+    assert all(arm["live_peak_mb"] > 0 for arm in results["train"].values())
     assert model["mode"] == "lora" and 0 < model["trainable_params"] < 0.02 * model["params"]  # adapters and head only
     assert set(results["train"]) == {"ours", "naive", "naive_mb1", "hf_trainer"}
     assert all(arm["examples"] == 2 * 8 for arm in results["train"].values())  # int(20 * 0.9) // 8 steps of 8

@@ -104,3 +104,6 @@ def test_lora_defaults_are_eleutherai_w2s_settings_on_every_projection_of_a_deco
     assert adapted == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     assert all("lora_" in name or name.startswith("head") for name in trainable), sorted(trainable)[:5]
+    from oversight.training.lora_forward import FusedLoraLinear  # a run trains the fused forward
+
+    assert sum(isinstance(m, FusedLoraLinear) for m in model.modules()) == 7 * model.backbone.config.num_hidden_layers

@@ -38,7 +38,8 @@ class BenchConfig:
     pipeline_reps: int = 2  # interleaved repetitions of each pipeline
     trainer: bool = True  # include the HF Trainer arm
     cpu_bf16: bool = True  # on a CPU that multiplies bf16 natively, also time our arms with bf16 autocast (a run's train.cpu_bf16=true) and HF Trainer with bf16=True; the reference loop stays fp32
-    memory: bool = True  # after the timed repetitions, one more pass of every training and labelling arm under torch.profiler for its live-tensor peak
+    memory: bool = True  # last, after the timed results are written, one more pass of every training and labelling arm under torch.profiler for its live-tensor peak
+    memory_steps: int = 0  # training steps of each arm in that pass (0 = as many as timed): the profiler keeps every event in memory, ~0.2 GB a step on SmolLM2
     profile: bool = True  # torch.profiler top ops of our training step and labelling
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0  # data order and initialisation
@@ -54,8 +55,8 @@ class BenchConfig:
             raise ConfigError(f"mode={self.mode!r}; the bench fine-tunes: full or lora")
         if self.naive_pad not in ("batch", "max_length"):
             raise ConfigError(f"naive_pad={self.naive_pad!r}; choose batch or max_length")
-        if min(self.reps, self.batch_size, self.probe_runs, self.probe_epochs) < 1 or self.train_steps < 0:
-            raise ConfigError("reps, batch_size, probe_runs and probe_epochs must be at least 1, train_steps at least 0")
+        if min(self.reps, self.batch_size, self.probe_runs, self.probe_epochs) < 1 or min(self.train_steps, self.memory_steps) < 0:
+            raise ConfigError("reps, batch_size, probe_runs and probe_epochs must be at least 1, train_steps and memory_steps at least 0")
         if not 0 < self.val_frac < 1:
             raise ConfigError(f"val_frac={self.val_frac} must be in (0, 1): our arm evaluates and selects as a run does")
         if self.pipeline and (self.pipeline_reps < 1 or self.pipeline_split < 2 * self.batch_size or not self.pipeline_epochs > 0):

@@ -2,7 +2,7 @@
 
 What we set: batch size, max_steps, lr, weight decay 0.01, 10% warm-up then cosine (as our loop),
 grad-norm clip 1.0 (its default), bf16 on CUDA (and on a CPU for the bf16 comparison), no saving, no evaluation, no reporting.
-Everything else is Trainer's default: its optimizer (`args.optim`, recorded in the output), a
+With `mode=lora` the model has peft's LoRA layers as they ship. Everything else is Trainer's default: its optimizer (`args.optim`, recorded in the output), a
 random sampler (no length grouping) and `DataCollatorWithPadding`, which pads each batch to its
 longest example. Tokenization happens once, outside the timing, as for the other arms.
 """
@@ -46,7 +46,7 @@ def trainer_training(cfg: BenchConfig, task: Task, device: torch.device, bf16: b
 
     hf_logging.set_verbosity_error()
     n_classes = int(task.labels.max()) + 1
-    model = WithLoss(fresh_model(task, device), n_classes)
+    model = WithLoss(fresh_model(task, device, peft_layers=True), n_classes)
     rows = [{"input_ids": task.tokens.ids[i], "labels": int(task.labels[i])} for i in task.pool_idx]
     used: dict = {}
 

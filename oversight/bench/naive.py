@@ -104,7 +104,7 @@ def naive_predict(model: torch.nn.Module, tokens: Tokenized, rows: np.ndarray, c
 
 def naive_training(cfg: BenchConfig, task: Task, device: torch.device, minibatch: int = 0) -> Arm:
     """The reference loop on the bench task, `cfg.steps()` steps (see `naive_fit`)."""
-    model = fresh_model(task, device)
+    model = fresh_model(task, device, peft_layers=True)
     targets = np.eye(int(task.labels.max()) + 1, dtype=np.float32)[task.labels]
 
     def body(counter: TokenCounter):

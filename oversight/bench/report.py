@@ -39,7 +39,8 @@ def format_table(results: dict) -> str:
               f"vs naive minibatch 1: {results['speedup_vs_naive_mb1']:.2f}x   vs HF Trainer: {_fmt(results['speedup_vs_trainer'])}   "
               f"labelling vs naive labelling: {results['label_speedup_vs_naive']:.2f}x",
               f"labelling model-FLOPs/s / matmul rate: {results['label_matmul_fraction']:.1%}",
-              f"live-tensor peak, ours / naive (minibatch {results['config']['batch_size']}): {_fmt(results.get('live_peak_vs_naive'))}",
+              f"live-tensor peak, ours / naive (minibatch {results['config']['batch_size']}): {_fmt(results.get('live_peak_vs_naive'))}"
+              + (f" (training arms over {results['live_peak_train_steps']} steps)" if "live_peak_train_steps" in results else ""),
               *_bf16_lines(results),
               f"probe sweep ({probe['runs']} runs, {probe['epochs']} epochs, {probe['train_examples']} examples, {probe['model']}): "
               f"backbone FLOPs recompute/cached {probe['flops_saving']:.1f}x, time {probe['time_saving']:.1f}x, "

@@ -2,7 +2,9 @@
 
 Every arm (our loop, the naive reference-style loop, HF `Trainer`) trains the same
 `TextClassifier` (backbone → mean pool → linear head) from the same initial weights on the same
-token ids, with the same batch size and number of optimizer steps. Only the loop differs.
+token ids, with the same batch size and number of optimizer steps. Only the loop differs, and with
+`mode=lora` the LoRA layers' forward: ours is a run's (training/lora_forward.py), the reference
+loop and HF Trainer get peft's layers as they ship.
 """
 
 from __future__ import annotations
@@ -115,9 +117,16 @@ def rotated(arms: dict, rep: int) -> list[str]:
     return names[rep % len(names) :] + names[: rep % len(names)]
 
 
-def fresh_model(task: Task, device: torch.device) -> torch.nn.Module:
-    """A copy of the initial weights, so every arm starts from the same point."""
-    return copy.deepcopy(task.base_model).to(device)
+def fresh_model(task: Task, device: torch.device, peft_layers: bool = False) -> torch.nn.Module:
+    """A copy of the initial weights, so every arm starts from the same point. A LoRA model is built
+    as a run builds it, with oversight's fused LoRA forward; `peft_layers` gives the copy peft's
+    LoRA layers as they ship instead (the reference arms)."""
+    model = copy.deepcopy(task.base_model).to(device)
+    if peft_layers:
+        from oversight.training import lora_forward
+
+        lora_forward.unfuse(model)
+    return model
 
 
 EVAL_COUNTER = "eval_counter"  # an arm's extra TokenCounter of forward-only batches inside its timing (held-out evaluation)

@@ -162,10 +162,13 @@ def build_text_classifier(cfg: ClassifierConfig, path: str, n_classes: int):
     if cfg.mode == "lora":
         from peft import LoraConfig, get_peft_model
 
+        from oversight.training import lora_forward
+
         lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules="all-linear")
         with warnings.catch_warnings():  # peft asks for transformers' old checkpointing name (a FutureWarning per model)
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             backbone = get_peft_model(backbone, lora)
+        lora_forward.fuse(backbone)  # the same layers and weights, the adapter's sum folded into one GEMM
     if backbone.config.pad_token_id is None and tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer, classifier_on(backbone, tokenizer, cfg, n_classes, pooling)
