@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
 import time
 
 import numpy as np
@@ -56,7 +57,8 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--rows", type=int, default=16)
     parser.add_argument("--lengths", type=int, nargs="+", default=[4, 8, 14, 24, 48])
-    parser.add_argument("--repeats", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=4, help="steps timed together")
+    parser.add_argument("--rounds", type=int, default=3, help="times each measurement is repeated; the fastest is kept")
     args = parser.parse_args()
     device = torch.device("cpu")
     configure_matmul(device, tf32=True)
@@ -73,9 +75,12 @@ def main() -> None:
     print(f"{args.model}, LoRA, {args.rows} rows a step, {torch.get_num_threads()} threads; peft's LoRA layers / fused")
     tokens, times = [], {name: [] for name in models}
     for length in args.lengths:
-        step, forward = {}, {}
-        for name in models:  # interleaved, so drifting load hits both
-            step[name], forward[name] = step_and_forward(models[name], optimizers[name], args.rows, length, args.repeats)
+        step, forward = {name: math.inf for name in models}, {name: math.inf for name in models}
+        for _ in range(args.rounds):  # interleaved, so drifting load hits both; the fastest round of each is kept
+            for name in models:
+                seconds = step_and_forward(models[name], optimizers[name], args.rows, length, args.repeats)
+                step[name], forward[name] = min(step[name], seconds[0]), min(forward[name], seconds[1])
+        for name in models:
             times[name].append(step[name])
         tokens.append(args.rows * length)
         print(f"  {args.rows} x {length:3d} = {args.rows * length:4d} tokens: a step {step['peft'] * 1e3:7.1f} / "
