@@ -32,9 +32,8 @@ class FusedLoraLinear(peft_lora.Linear):
         rows = x.reshape(-1, x.shape[-1])
         out = F.linear(rows, base.weight, base.bias)
         low_rank = F.linear(self.lora_dropout[adapter](rows.to(lora_a.weight.dtype)), lora_a.weight)
-        if low_rank.dtype != out.dtype:  # peft adds the adapter in the adapter's dtype and returns the base's
-            low_rank = low_rank.to(out.dtype)
-        out = torch.addmm(out, low_rank, lora_b.weight.to(out.dtype).t(), alpha=self.scaling[adapter])
+        # peft computes the adapter in its own dtype and returns the base's; `.to` is a no-op when they agree
+        out = torch.addmm(out, low_rank.to(out.dtype), lora_b.weight.to(out.dtype).t(), alpha=self.scaling[adapter])
         return out.view(*x.shape[:-1], out.shape[-1])
 
     def _plain_adapter(self, args: tuple, kwargs: dict) -> str | None:
