@@ -1,5 +1,7 @@
 """Config merging (defaults → YAML → key=value) and its one-line errors."""
 
+from pathlib import Path
+
 import pytest
 
 from oversight.config import DEFAULT_CONFIG, config_to_yaml, load_config
@@ -12,6 +14,12 @@ def test_default_file_loads_with_protocol_section():
     assert exp.run.seeds == [0, 1, 2]
     assert exp.protocol.student.loss.name == "logconf"
     assert "w2s:" in config_to_yaml(exp)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "oversight" / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_bundled_config_loads(path):
+    exp = load_config(path)  # every key known and every value checked, as a run would before its first stage
+    assert exp.run.seeds
 
 
 def test_yaml_then_overrides_win(tmp_path):
