@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import threading
 from collections.abc import Iterator
@@ -24,3 +25,15 @@ def serve(site: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def publish(site: Path, project: str, filename: str = "", payload: bytes = b"") -> None:
+    """Give `project` a PEP 503 page under `site`/simple linking `filename` (written to `site`/files) with
+    its sha256, as the real index does; without a filename, a page that links nothing."""
+    link = ""
+    if filename:
+        (site / "files").mkdir(parents=True, exist_ok=True)
+        (site / "files" / filename).write_bytes(payload)
+        link = f'<a href="../../files/{filename}#sha256={hashlib.sha256(payload).hexdigest()}">{filename}</a>'
+    (site / "simple" / project).mkdir(parents=True)
+    (site / "simple" / project / "index.html").write_text(link)

