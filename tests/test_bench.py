@@ -25,6 +25,9 @@ def test_bench_runs_every_arm_and_counts_its_work(tmp_path):
     steps = int(160 * 0.9) // 16  # default train_steps: one epoch of the pool minus the held-out slice
     assert all(arm["examples"] == steps * 16 for arm in train.values())
     assert train["ours"]["extra"]["evaluations"] == 3 and train["ours"]["extra"]["eval_real_tokens"] > 0  # steps 4, 8, 9, as a run
+    trainer = train["hf_trainer"]["extra"]  # the same job: it scores our held-out rows after the same steps
+    assert trainer["evaluations"] == 3 and trainer["evaluated_after_steps"] == [4, 8, 9]
+    assert trainer["eval_real_tokens"] == train["ours"]["extra"]["eval_real_tokens"]
     assert train["naive_mb1"]["padding_waste"] == 0.0 and train["naive_mb1"]["extra"]["minibatch"] == 1  # one example per pass
     for arm in train.values():
         assert 0 < arm["matmul_fraction"] <= arm["padded_matmul_fraction"]

@@ -66,6 +66,14 @@ def planned_steps(cfg: TrainConfig, n_rows: int) -> tuple[int, int]:
     return per_epoch, max(1, int(round(cfg.epochs * per_epoch)))
 
 
+def evaluation_steps(cfg: TrainConfig, n_rows: int) -> list[int]:
+    """The optimizer steps after which `train` scores the held-out slice: every `steps_per_epoch //
+    evals_per_epoch` steps, and the last."""
+    steps_per_epoch, total_steps = planned_steps(cfg, n_rows)
+    every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
+    return [step for step in range(1, total_steps + 1) if step % every == 0 or step == total_steps]
+
+
 def split_validation(indices: np.ndarray, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed + 7919)
     perm = rng.permutation(indices)
@@ -151,7 +159,7 @@ def _train(model, source: BatchSource, train_idx: np.ndarray, targets: np.ndarra
     micro = cfg.micro_batch_size or cfg.batch_size
     accum = cfg.batch_size // micro
     steps_per_epoch, total_steps = planned_steps(cfg, len(train_idx))
-    eval_every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
+    evaluate_at = set(evaluation_steps(cfg, len(train_idx)))
     loss_fn = build_loss(cfg.loss)
     if sharded:
         sharding.shard(model)  # before the optimizer, whose moments then live in shards too
@@ -202,7 +210,7 @@ def _train(model, source: BatchSource, train_idx: np.ndarray, targets: np.ndarra
                     log({"train/loss": mean_loss, "train/lr": scheduler.get_last_lr()[0], "step": state.step})
                     running.zero_()
                     since_log = 0
-                if state.step % eval_every == 0 or state.step == total_steps:
+                if state.step in evaluate_at:
                     finite.check(0.0, desc, state.step, cfg.lr, model)
                     best = evaluate_and_select(model, source, val_idx, targets, cfg, device, state, best, log)
                     if dist.broadcast_object(time.monotonic() - last_save >= cfg.checkpoint_every_s):  # on a time budget (rank 0's clock: saving may be a collective)
