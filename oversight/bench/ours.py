@@ -46,7 +46,8 @@ def our_train_config(cfg: BenchConfig, pool_size: int, bf16: bool = False) -> Tr
 
 def our_training(cfg: BenchConfig, task: Task, device: torch.device, bf16: bool = False) -> Arm:
     """`train` exactly as a run's stage calls it, checkpoint file included; the timing covers its
-    held-out evaluations and checkpoint writes, which the other arms do not do."""
+    held-out evaluations (the HF Trainer arm scores the same slice after the same steps; the
+    reference loop does not) and checkpoint writes (no other arm writes one)."""
     model = fresh_model(task, device)
     targets = soft_targets(task.labels, int(task.labels.max()) + 1)
     train_cfg = our_train_config(cfg, len(task.pool_idx), bf16)
